@@ -1,0 +1,89 @@
+/// What carriers report: delivery status and inbound SMS.
+extension Decider {
+    func reportDelivery(_ c: ReportDelivery) throws -> [Event] {
+        try requireLength(c.carrierReference, field: "carrierReference", maxBytes: Limits.reference)
+        try requireLength(c.detail, field: "detail", maxBytes: Limits.shortText)
+        let messageId: String
+        if let id = c.messageId {
+            messageId = id
+        } else if let reference = c.carrierReference {
+            guard let id = try state.messageId(carrierReference: reference) else { throw Rejection.unknownMessage(reference) }
+            messageId = id
+        } else {
+            throw Rejection.invalidArgument(field: "messageId", reason: "name the message by messageId or carrierReference")
+        }
+        guard let message = try state.message(messageId) else { throw Rejection.unknownMessage(messageId) }
+        guard message.direction == .outbound else { throw Rejection.notOutbound(messageId: messageId) }
+        if let reference = c.carrierReference, reference.isEmpty {
+            throw Rejection.invalidArgument(field: "carrierReference", reason: "must not be empty")
+        }
+        if let reference = c.carrierReference, let holder = try state.messageId(carrierReference: reference),
+            holder != messageId
+        {
+            throw Rejection.carrierReferenceInUse(reference: reference, messageId: holder)
+        }
+        return [.deliveryReported(DeliveryReported(
+            conversationId: message.conversationId, messageId: messageId, status: c.status,
+            carrierReference: c.carrierReference, detail: c.detail
+        ))]
+    }
+
+    func receive(_ c: ReceiveInbound) throws -> [Event] {
+        try requireNumber(c.from, field: "from")
+        try requireNumber(c.to, field: "to")
+        try requireLength(c.text, field: "text", maxBytes: Limits.messageText)
+        try requireLength(c.carrierReference, field: "carrierReference", maxBytes: Limits.reference)
+        try requireAttachments(c.attachments)
+
+        if let agentId = try state.agentId(forDid: c.to) {
+            if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }) {
+                return [inbound(c, into: open.conversationId, answering: open.lastOutbound)]
+            }
+            let id = ids.next(.conversation)
+            return [
+                .conversationOpened(ConversationOpened(
+                    conversationId: id, kind: .did, origin: .customer, serviceId: nil, agentId: agentId,
+                    localNumber: c.to, customerNumber: c.from
+                )),
+                inbound(c, into: id, answering: nil),
+            ]
+        }
+        guard let serviceId = try state.serviceId(forNumber: c.to), let service = try state.service(serviceId) else {
+            return [ignored(c, reason: .unknownNumber, conversationId: nil)]
+        }
+        guard service.smsEnabled else {
+            return [ignored(c, reason: .smsDisabled, conversationId: nil)]
+        }
+        if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }) {
+            return [inbound(c, into: open.conversationId, answering: open.lastOutbound)]
+        }
+        if service.inboundChats {
+            let id = ids.next(.conversation)
+            return [
+                .conversationOpened(ConversationOpened(
+                    conversationId: id, kind: .service, origin: .customer, serviceId: serviceId, agentId: nil,
+                    localNumber: c.to, customerNumber: c.from
+                )),
+                inbound(c, into: id, answering: nil),
+            ]
+        }
+        if let ended = try state.lastConversationId(local: c.to, customer: c.from) {
+            return [ignored(c, reason: .conversationEnded, conversationId: ended)]
+        }
+        return [ignored(c, reason: .noInboundChats, conversationId: nil)]
+    }
+
+    private func inbound(_ c: ReceiveInbound, into conversationId: String, answering: String?) -> Event {
+        .inboundReceived(InboundReceived(
+            conversationId: conversationId, messageId: ids.next(.message), from: c.from, to: c.to, text: c.text,
+            attachments: c.attachments, inReplyTo: answering, carrierReference: c.carrierReference
+        ))
+    }
+
+    private func ignored(_ c: ReceiveInbound, reason: IgnoreReason, conversationId: String?) -> Event {
+        .inboundIgnored(InboundIgnored(
+            messageId: ids.next(.message), from: c.from, to: c.to, text: c.text, attachments: c.attachments,
+            reason: reason, conversationId: conversationId, carrierReference: c.carrierReference
+        ))
+    }
+}

@@ -1,0 +1,156 @@
+/// Typed reads of the projection tables: the questions the engine and its clients ask.
+extension ProjectionReading {
+    private func record<T: BinaryCodable>(_ table: Table, _ key: [UInt8], as type: T.Type = T.self) throws -> T? {
+        guard let bytes = try get(table, key) else { return nil }
+        return try T(decoding: bytes)
+    }
+
+    private func string(_ table: Table, _ key: [UInt8]) throws -> String? {
+        guard let bytes = try get(table, key) else { return nil }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw BinaryDecodingError(reason: "invalid UTF-8 in \(table.name)")
+        }
+        return text
+    }
+
+    /// The last log position applied to these projections (0 when none).
+    public func checkpoint() throws -> UInt64 {
+        guard let bytes = try get(.meta, MetaKey.checkpoint), bytes.count == 8 else { return 0 }
+        return Key.trailingNumber(bytes)
+    }
+
+    /// Contact-center settings, with defaults (counter on, 10 segments) until configured.
+    public func settings() throws -> SettingsConfigured {
+        try record(.meta, MetaKey.settings) ?? SettingsConfigured(smsCounterEnabled: true, maxSegments: 10)
+    }
+
+    /// An agent, if configured.
+    public func agent(_ id: String) throws -> AgentRecord? { try record(.agents, Key.of(id)) }
+
+    /// A service, if configured.
+    public func service(_ id: String) throws -> ServiceConfigured? { try record(.services, Key.of(id)) }
+
+    /// A predefined message, if configured.
+    public func template(_ id: String) throws -> TemplateConfigured? { try record(.templates, Key.of(id)) }
+
+    /// The service whose SMS number is `number`.
+    public func serviceId(forNumber number: String) throws -> String? { try string(.serviceNumbers, Key.of(number)) }
+
+    /// The agent whose DID is `number`.
+    public func agentId(forDid number: String) throws -> String? { try string(.dids, Key.of(number)) }
+
+    /// A conversation by id.
+    public func conversation(_ id: String) throws -> ConversationRecord? { try record(.conversations, Key.of(id)) }
+
+    /// The conversation open (pending or owned) between a local number and a customer.
+    public func openConversationId(local: String, customer: String) throws -> String? {
+        try string(.openConversations, Key.pair(local, customer))
+    }
+
+    /// The latest conversation between a local number and a customer, whatever its status.
+    public func lastConversationId(local: String, customer: String) throws -> String? {
+        try string(.lastConversations, Key.pair(local, customer))
+    }
+
+    /// Where a message sits.
+    public func messageLocation(_ id: String) throws -> MessageLocation? { try record(.messages, Key.of(id)) }
+
+    /// A message by location.
+    public func message(at location: MessageLocation) throws -> MessageRecord? {
+        try record(.transcripts, location.transcriptKey)
+    }
+
+    /// A message by id.
+    public func message(_ id: String) throws -> MessageRecord? {
+        guard let location = try messageLocation(id) else { return nil }
+        return try message(at: location)
+    }
+
+    /// The message the carrier knows by `reference`.
+    public func messageId(carrierReference reference: String) throws -> String? {
+        try string(.carrierReferences, Key.of(reference))
+    }
+
+    /// A conversation's transcript in order, after sequence `after` (exclusive) when given.
+    public func transcript(_ conversationId: String, after: UInt64? = nil, limit: Int = .max) throws -> [MessageRecord] {
+        try scan(
+            .transcripts, prefix: Key.prefix(conversationId), after: after.map { Key.numbered(conversationId, $0) },
+            limit: limit
+        ).map { entry in try MessageRecord(decoding: entry.value) }
+    }
+
+    /// An agent's Recent items (DID SMS), oldest first, with their log positions.
+    public func recent(_ agentId: String, after: UInt64? = nil, limit: Int = .max) throws -> [(position: UInt64, message: MessageRecord)] {
+        try scan(.recent, prefix: Key.prefix(agentId), after: after.map { Key.numbered(agentId, $0) }, limit: limit)
+            .compactMap { entry in
+                let location = try MessageLocation(decoding: entry.value)
+                guard let message = try message(at: location) else { return nil }
+                return (Key.trailingNumber(entry.key), message)
+            }
+    }
+
+    /// Number of Recent items above `position`.
+    public func recentCount(_ agentId: String, after position: UInt64) throws -> UInt64 {
+        UInt64(try scan(.recent, prefix: Key.prefix(agentId), after: Key.numbered(agentId, position), limit: .max).count)
+    }
+
+    /// Ids of the conversations an agent owns and has not ended.
+    public func openChats(_ agentId: String) throws -> [String] {
+        try scan(.agentChats, prefix: Key.prefix(agentId), after: nil, limit: .max).map { Key.suffix($0.key) }
+    }
+
+    /// Ids of the chat requests waiting on a service.
+    public func pendingRequests(_ serviceId: String) throws -> [String] {
+        try scan(.pendingRequests, prefix: Key.prefix(serviceId), after: nil, limit: .max).map { Key.suffix($0.key) }
+    }
+
+    /// Every configured agent, by id.
+    public func agents() throws -> [AgentRecord] {
+        try scan(.agents, prefix: [], after: nil, limit: .max).map { try AgentRecord(decoding: $0.value) }
+    }
+
+    /// Every configured service, by id.
+    public func services() throws -> [ServiceConfigured] {
+        try scan(.services, prefix: [], after: nil, limit: .max).map { try ServiceConfigured(decoding: $0.value) }
+    }
+
+    /// Every predefined message, by id; limited to those usable in `serviceId` when given.
+    public func templates(for serviceId: String? = nil) throws -> [TemplateConfigured] {
+        try scan(.templates, prefix: [], after: nil, limit: .max)
+            .map { try TemplateConfigured(decoding: $0.value) }
+            .filter { template in
+                guard let serviceId else { return true }
+                return template.services.isEmpty || template.services.contains(serviceId)
+            }
+    }
+
+    /// The per-agent view: state, call, open chats, pending requests of its services, unread count.
+    public func agentView(_ agentId: String) throws -> AgentView? {
+        guard let agent = try agent(agentId) else { return nil }
+        let chats = try openChats(agentId).compactMap { try conversation($0) }
+        var pending: [ConversationRecord] = []
+        for serviceId in agent.services {
+            pending += try pendingRequests(serviceId).compactMap { try conversation($0) }
+        }
+        return AgentView(agent: agent, openChats: chats, pendingRequests: pending)
+    }
+}
+
+/// Keys of the `meta` table.
+public enum MetaKey {
+    /// The last applied position.
+    public static let checkpoint = Key.of("checkpoint")
+    /// The settings record.
+    public static let settings = Key.of("settings")
+}
+
+/// What an agent's front end shows at a glance.
+public struct AgentView: Sendable, Hashable, Codable {
+    public var agent: AgentRecord
+    /// Conversations the agent owns and has not ended.
+    public var openChats: [ConversationRecord]
+    /// Chat requests waiting on the agent's services.
+    public var pendingRequests: [ConversationRecord]
+    /// Unread Recent items.
+    public var unread: UInt64 { agent.unread }
+}
