@@ -6,6 +6,6 @@ struct Parley: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: an event-sourced SMS conversation engine for contact centers.",
-        subcommands: [Count.self]
+        subcommands: [Count.self, Debug.self]
     )
 }

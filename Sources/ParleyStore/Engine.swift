@@ -1,0 +1,260 @@
+import LMDB
+public import ParleyCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options for opening a data directory.
+public struct EngineOptions: Sendable {
+    /// Open without write access: queries and log reads only, beside a running daemon.
+    public var readOnly: Bool
+    /// Initial map size of each environment, in bytes.
+    public var initialMapSize: Int
+    /// The map never grows past this; beyond it commands fail with ``StoreError/full(mapSize:)``.
+    public var maxMapSize: Int
+    /// Milliseconds since the Unix epoch.
+    public var clock: @Sendable () -> Int64
+
+    /// Creates options; by default writable, 64 MiB growing to 1 TiB, wall-clock time.
+    public init(
+        readOnly: Bool = false, initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40,
+        clock: @escaping @Sendable () -> Int64 = Engine.wallClock
+    ) {
+        self.readOnly = readOnly
+        self.initialMapSize = initialMapSize
+        self.maxMapSize = maxMapSize
+        self.clock = clock
+    }
+}
+
+/// A data directory opened: the event log, the projections, and the decision loop that
+/// turns batches of commands into appended events (group commit).
+///
+/// ``execute(_:)`` must be called from one thread at a time (the daemon's writer thread).
+/// Reads — ``projections``, ``log``, ``head`` — are safe from any thread and never wait for it.
+public final class Engine: Sendable {
+    /// The event log.
+    public let log: EventLog
+    /// The projections.
+    public let projections: ProjectionDatabase
+    /// The data directory.
+    public let directory: String
+    private let options: EngineOptions
+    /// Used only inside `execute`, which runs on one thread at a time.
+    nonisolated(unsafe) private let ids: any IDSource
+    private let committedHead: Mutex<LogHead>
+
+    /// The log file name inside the data directory.
+    public static let logFile = "log.mdb"
+    /// The projections file name inside the data directory.
+    public static let projectionsFile = "projections.mdb"
+
+    /// Opens the data directory, creating it when writable and missing, and brings the
+    /// projections up to the log's head.
+    /// - Parameters:
+    ///   - directory: The data directory.
+    ///   - options: Read-only, map sizes, clock.
+    ///   - ids: Source of new conversation and message ids.
+    /// - Throws: ``StoreError``.
+    public init(directory: String, options: EngineOptions = .init(), ids: any IDSource = RandomIDs()) throws {
+        if !options.readOnly { try Self.makeDirectory(directory) }
+        self.directory = directory
+        self.options = options
+        self.ids = ids
+        log = try EventLog(path: directory + "/" + Self.logFile, readOnly: options.readOnly, mapSize: options.initialMapSize)
+        projections = try ProjectionDatabase(
+            path: directory + "/" + Self.projectionsFile, readOnly: options.readOnly, mapSize: options.initialMapSize
+        )
+        committedHead = Mutex(try log.head())
+        if !options.readOnly { try catchUp() }
+    }
+
+    /// The newest committed position and hash.
+    public var head: LogHead { committedHead.withLock { $0 } }
+
+    /// Milliseconds since the Unix epoch from the system clock.
+    @Sendable public static func wallClock() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
+    private static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o750) != 0, errno != EEXIST {
+            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdir \(path)"))
+        }
+    }
+
+    // MARK: Catching up
+
+    /// Applies every log event after the projections' checkpoint. Rebuilds from scratch when
+    /// the projections are of another format or ahead of the log (restored from elsewhere).
+    /// - Returns: The number of events applied.
+    @discardableResult
+    public func catchUp(progress: ((UInt64) -> Void)? = nil) throws -> Int {
+        let head = self.head
+        let (checkpoint, format) = try projections.read { view in
+            (try view.checkpoint(), try projections.storedFormat(in: view.reader))
+        }
+        var from = checkpoint
+        if format != ProjectionDatabase.format || checkpoint > head.position {
+            try growing(projections.environment) { try projections.write { view in try projections.reset(in: view) } }
+            from = 0
+        }
+        var applied = 0
+        while from < head.position {
+            let batch = try log.read(after: from, limit: 4096)
+            guard let last = batch.last else { break }
+            try growing(projections.environment) {
+                try projections.write { view in try Projector(store: view).apply(batch.map(\.recorded)) }
+            }
+            applied += batch.count
+            from = last.recorded.position
+            progress?(from)
+        }
+        return applied
+    }
+
+    // MARK: Executing commands
+
+    /// Decides every request in order against the projections (each sees the effects of the
+    /// ones before it), appends all accepted events in one durable log commit, applies them
+    /// to the projections, and returns one outcome per request.
+    ///
+    /// Nothing is acknowledged before the log commit is durable. A refused request appends
+    /// nothing and does not affect the others.
+    /// - Throws: ``StoreError`` when the batch could not be committed; then nothing of it was.
+    public func execute(_ batch: [CommandRequest]) throws -> [CommandOutcome] {
+        guard !options.readOnly else { throw StoreError.readOnly }
+        let now = options.clock()
+        while true {
+            var logCommitted = false
+            var outcomes: [CommandOutcome] = []
+            var newHead = head
+            do {
+                try projections.write { view in
+                    try tagged(.log) {
+                        try log.environment.write { txn in
+                            (outcomes, newHead) = try decideAndAppend(batch, now: now, view: view, txn: txn)
+                        }
+                    }
+                    logCommitted = true
+                }
+                committedHead.withLock { $0 = newHead }
+                return outcomes
+            } catch let full as MapFull {
+                if logCommitted {
+                    // The log holds the batch; only the projections' commit failed. Never re-run it:
+                    // grow and catch the projections up from the log, then answer.
+                    committedHead.withLock { $0 = newHead }
+                    try grow(projections.environment)
+                    try catchUp()
+                    return outcomes
+                }
+                try grow(full.environment == .log ? log.environment : projections.environment)
+            } catch let error as LMDBError where error.isMapFull {
+                if logCommitted {
+                    committedHead.withLock { $0 = newHead }
+                    try grow(projections.environment)
+                    try catchUp()
+                    return outcomes
+                }
+                try grow(projections.environment)
+            }
+        }
+    }
+
+    private func decideAndAppend(
+        _ batch: [CommandRequest], now: Int64, view: LMDBProjections, txn: WriteTransaction
+    ) throws -> ([CommandOutcome], LogHead) {
+        var head = self.head
+        var outcomes: [CommandOutcome] = []
+        outcomes.reserveCapacity(batch.count)
+        var versions: [String: UInt64] = [:]
+        let projector = Projector(store: view)
+        for request in batch {
+            let key = request.idempotencyKey.map { IdempotencyKey(scope: request.command.idempotencyScope, key: $0) }
+            if let key, let entry = try log.idempotencyEntry(key, in: txn) {
+                guard entry.fingerprint == request.command.fingerprint else {
+                    outcomes.append(.rejected(.idempotencyKeyReused(key: key.key)))
+                    continue
+                }
+                let original = entry.first <= entry.last
+                    ? try log.read(after: entry.first - 1, limit: Int(entry.last - entry.first + 1), in: txn).map(\.recorded)
+                    : []
+                outcomes.append(.accepted(CommandResult(events: original, position: entry.last, replayed: true)))
+                continue
+            }
+            if let key, key.key.isEmpty || key.key.utf8.count > Limits.reference {
+                outcomes.append(.rejected(.invalidArgument(
+                    field: "idempotencyKey", reason: "must be 1 to \(Limits.reference) bytes"
+                )))
+                continue
+            }
+            let events: [Event]
+            do {
+                events = try tagged(.projections) {
+                    try Decider(state: view, ids: ids, head: head.position).decide(request.command)
+                }
+            } catch let rejection as Rejection {
+                outcomes.append(.rejected(rejection))
+                continue
+            }
+            var recorded: [RecordedEvent] = []
+            recorded.reserveCapacity(events.count)
+            for (offset, event) in events.enumerated() {
+                let stream = event.stream
+                let version: UInt64
+                if let known = versions[stream] {
+                    version = known + 1
+                } else {
+                    version = try log.streamVersion(stream, in: txn) + 1
+                }
+                versions[stream] = version
+                recorded.append(RecordedEvent(
+                    position: head.position + UInt64(offset) + 1, stream: stream, streamVersion: version,
+                    timestamp: now, actor: request.actor, idempotencyKey: key, event: event
+                ))
+            }
+            let first = head.position + 1
+            head = try tagged(.log) { try log.append(recorded, after: head, in: txn) }
+            if let key {
+                try tagged(.log) {
+                    try log.putIdempotencyEntry(
+                        key, IdempotencyEntry(first: first, last: head.position, fingerprint: request.command.fingerprint),
+                        in: txn
+                    )
+                }
+            }
+            try tagged(.projections) {
+                try projector.apply(recorded)
+                if recorded.isEmpty == false { try view.put(.meta, MetaKey.checkpoint, Key.bigEndian(head.position)) }
+            }
+            outcomes.append(.accepted(CommandResult(events: recorded, position: head.position, replayed: false)))
+        }
+        return (outcomes, head)
+    }
+
+    // MARK: Map growth
+
+    private enum Side { case log, projections }
+
+    private struct MapFull: Error { let environment: Side }
+
+    private func tagged<R>(_ side: Side, _ body: () throws -> R) throws -> R {
+        do { return try body() } catch let error as LMDBError where error.isMapFull { throw MapFull(environment: side) }
+    }
+
+    private func grow(_ environment: Environment) throws {
+        let current = environment.mapSize
+        guard current < options.maxMapSize else { throw StoreError.full(mapSize: current) }
+        try environment.setMapSize(min(current * 2, options.maxMapSize))
+    }
+
+    private func growing<R>(_ environment: Environment, _ body: () throws -> R) throws -> R {
+        while true {
+            do { return try body() } catch let error as LMDBError where error.isMapFull { try grow(environment) }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+public import LMDB
+public import ParleyCore
+
+/// The projection store in `projections.mdb`: one LMDB database per ``ParleyCore/Table``.
+///
+/// Derived from the log and rebuildable at any time, so it is opened without fsync on
+/// commit (`durable: false`): a crash can lose its newest commits but never the log's,
+/// and the store catches up from its checkpoint on the next open.
+public final class ProjectionDatabase: Sendable {
+    /// The LMDB environment of `projections.mdb`.
+    public let environment: Environment
+    let databases: [Database]
+
+    /// The value of `meta["format"]` this build writes and reads.
+    public static let format = "parley-projections/1"
+
+    /// Opens (or creates) the projection store at `path`.
+    /// - Throws: ``StoreError`` if it cannot be opened.
+    public init(path: String, readOnly: Bool, mapSize: Int) throws(StoreError) {
+        do {
+            environment = try Environment(
+                path: path,
+                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false)
+            )
+            var databases: [Database] = []
+            for table in Table.allCases {
+                databases.append(try environment.openDatabase(table.name, create: !readOnly))
+            }
+            self.databases = databases
+        } catch {
+            throw StoreError.storage(error)
+        }
+    }
+
+    /// The handle of `table`.
+    func database(_ table: Table) -> Database { databases[Int(table.rawValue)] }
+
+    /// The stored format marker, if any.
+    func storedFormat(in txn: ReadTransaction) throws -> String? {
+        try txn.get(database(.meta), Key.of("format")).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Runs `body` over a read-only view of the projections, in one short read transaction.
+    public func read<R>(_ body: (LMDBProjections) throws -> R) throws -> R {
+        try environment.read { txn in try body(LMDBProjections(database: self, reader: txn, writer: nil)) }
+    }
+
+    /// Runs `body` over a writable view, committed when it returns.
+    func write<R>(_ body: (LMDBProjections) throws -> R) throws -> R {
+        try environment.write { txn in try body(LMDBProjections(database: self, reader: txn, writer: txn)) }
+    }
+
+    /// Empties every table and marks the format, in `txn`.
+    func reset(in projections: LMDBProjections) throws {
+        guard let writer = projections.writer else { throw StoreError.readOnly }
+        for table in Table.allCases { try writer.clear(database(table)) }
+        try writer.put(database(.meta), key: Key.of("format"), value: Key.of(Self.format))
+    }
+
+    /// Every entry of every table in key order (for comparing stores byte for byte).
+    public func dump() throws -> [(table: Table, key: [UInt8], value: [UInt8])] {
+        try environment.read { txn in
+            var result: [(table: Table, key: [UInt8], value: [UInt8])] = []
+            for table in Table.allCases {
+                let cursor = try txn.cursor(database(table))
+                var entry = try cursor.first()
+                while let current = entry {
+                    result.append((table, Array(current.key), Array(current.value)))
+                    entry = try cursor.next()
+                }
+            }
+            return result
+        }
+    }
+}
+
+/// The projection tables seen through one LMDB transaction.
+public final class LMDBProjections: ProjectionWriting {
+    let database: ProjectionDatabase
+    let reader: ReadTransaction
+    let writer: WriteTransaction?
+
+    init(database: ProjectionDatabase, reader: ReadTransaction, writer: WriteTransaction?) {
+        self.database = database
+        self.reader = reader
+        self.writer = writer
+    }
+
+    /// The value under `key`, copied out of the map.
+    public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
+        try reader.get(database.database(table), key).map { Array($0) }
+    }
+
+    /// Entries under `prefix` in key order, after `after` when given.
+    public func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
+        guard limit > 0 else { return [] }
+        let cursor = try reader.cursor(database.database(table))
+        var entry = try cursor.seek(atOrAfter: after ?? prefix)
+        if let after, let first = entry, first.key.elementsEqual(after) { entry = try cursor.next() }
+        var result: [(key: [UInt8], value: [UInt8])] = []
+        while let current = entry, result.count < limit, current.key.starts(with: prefix) {
+            result.append((Array(current.key), Array(current.value)))
+            entry = try cursor.next()
+        }
+        return result
+    }
+
+    /// Stores `value` under `key`.
+    public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {
+        guard let writer else { throw StoreError.readOnly }
+        try writer.put(database.database(table), key: key, value: value)
+    }
+
+    /// Removes `key` if present.
+    public func delete(_ table: Table, _ key: [UInt8]) throws {
+        guard let writer else { throw StoreError.readOnly }
+        try writer.delete(database.database(table), key: key)
+    }
+}
