@@ -21,6 +21,7 @@ struct Debug: ParsableCommand {
         @Option(help: "The data directory.") var data: String
         @Option(help: "Commands per batch.") var batchSize = 16
         @Option(help: "Stop after this many batches (default: never).") var batches = Int.max
+        @Option(help: "Number of the first batch (its idempotency keys are b<N>-<index>).") var startBatch = 0
         @Option(help: "Initial map size in bytes (small values exercise map growth).") var mapSize = 1 << 20
 
         func run() throws {
@@ -35,8 +36,8 @@ struct Debug: ParsableCommand {
             ]
             _ = try engine.execute(setup.enumerated().map { CommandRequest($1, actor: admin, idempotencyKey: "setup-\($0)") })
             let start = engine.head.position
-            var batch = 0
-            while batch < batches {
+            var batch = startBatch
+            while batch - startBatch < batches {
                 let requests = (0..<batchSize).map { index -> CommandRequest in
                     let n = batch * batchSize + index
                     let agent = n % 2 == 0 ? "a1" : "a2"
