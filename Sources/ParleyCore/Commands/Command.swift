@@ -105,5 +105,7 @@ extension UInt64: FingerprintField {
 }
 
 extension Array: FingerprintField where Element == String {
-    var fingerprintBytes: [UInt8] { flatMap { (element: String) -> [UInt8] in [UInt8](element.utf8) + [0] } }
+    var fingerprintBytes: [UInt8] {
+        flatMap { (element: String) -> [UInt8] in Key.bigEndian(UInt64(element.utf8.count)) + [UInt8](element.utf8) }
+    }
 }

@@ -36,7 +36,10 @@ extension Decider {
         try requireAttachments(c.attachments)
 
         if let agentId = try state.agentId(forDid: c.to) {
-            if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }) {
+            // Only a conversation of the DID's current holder (the DID may have moved since).
+            if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }),
+                open.agentId == agentId
+            {
                 return [inbound(c, into: open.conversationId, answering: open.lastOutbound)]
             }
             let id = ids.next(.conversation)
@@ -54,7 +57,10 @@ extension Decider {
         guard service.smsEnabled else {
             return [ignored(c, reason: .smsDisabled, conversationId: nil)]
         }
-        if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }) {
+        // Only a conversation of the number's current service (the number may have moved since).
+        if let open = try state.openConversationId(local: c.to, customer: c.from).flatMap({ try state.conversation($0) }),
+            open.serviceId == serviceId
+        {
             return [inbound(c, into: open.conversationId, answering: open.lastOutbound)]
         }
         if service.inboundChats {
@@ -67,7 +73,9 @@ extension Decider {
                 inbound(c, into: id, answering: nil),
             ]
         }
-        if let ended = try state.lastConversationId(local: c.to, customer: c.from) {
+        if let ended = try state.lastConversationId(local: c.to, customer: c.from),
+            try state.conversation(ended)?.serviceId == serviceId
+        {
             return [ignored(c, reason: .conversationEnded, conversationId: ended)]
         }
         return [ignored(c, reason: .noInboundChats, conversationId: nil)]

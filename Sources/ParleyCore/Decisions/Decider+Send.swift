@@ -57,7 +57,9 @@ extension Decider {
                 throw Rejection.invalidArgument(field: "customerNumber", reason: "a DID send needs a customer number")
             }
             try requireNumber(customer, field: "customerNumber")
+            // Only the agent's own conversation (the DID may have belonged to another agent before).
             let open = try state.openConversationId(local: did, customer: customer).flatMap { try state.conversation($0) }
+                .flatMap { $0.agentId == c.agentId ? $0 : nil }
             return Target(conversation: open, kind: .did, serviceId: nil, localNumber: did, customerNumber: customer)
         }
         guard let serviceId = c.serviceId ?? callContext?.serviceId, let customer else {
@@ -71,7 +73,9 @@ extension Decider {
             throw Rejection.serviceWithoutSms(serviceId: serviceId)
         }
         try requireNumber(customer, field: "customerNumber")
+        // Only a conversation of this service (the number may have belonged to another service before).
         let open = try state.openConversationId(local: serviceNumber, customer: customer).flatMap { try state.conversation($0) }
+            .flatMap { $0.serviceId == serviceId ? $0 : nil }
         if let open, let owner = open.agentId, owner != c.agentId {
             throw Rejection.conversationOwnedByAnotherAgent(conversationId: open.conversationId, ownerId: owner)
         }
