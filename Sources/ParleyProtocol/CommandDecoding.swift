@@ -1,0 +1,93 @@
+public import ParleyCore
+
+/// Reads the parameters of each command method into a domain ``ParleyCore/Command``.
+/// Parameter names and types are documented in `schemas/protocol/`.
+public enum CommandDecoding {
+    /// The command a request asks for, and its idempotency key.
+    /// - Throws: ``ProtocolError`` naming the missing, mistyped or unknown parameter.
+    public static func command(_ method: Method, _ params: Params) throws(ProtocolError) -> (Command, idempotencyKey: String?) {
+        var p = params
+        let key = try p.optionalString("idempotencyKey")
+        let command: Command
+        switch method {
+        case .directoryPutAgent:
+            command = .putAgent(PutAgent(
+                agentId: try p.string("agentId"), displayName: try p.string("displayName"), did: try p.optionalString("did"),
+                smsAllowed: try p.bool("smsAllowed", default: true), services: try p.optionalStrings("services") ?? []
+            ))
+        case .directoryPutService:
+            command = .putService(PutService(
+                serviceId: try p.string("serviceId"), name: try p.string("name"), smsNumber: try p.optionalString("smsNumber"),
+                smsEnabled: try p.bool("smsEnabled", default: false), inboundChats: try p.bool("inboundChats", default: false)
+            ))
+        case .directoryPutTemplate:
+            command = .putTemplate(PutTemplate(
+                templateId: try p.string("templateId"), title: try p.string("title"), text: try p.string("text"),
+                services: try p.optionalStrings("services") ?? []
+            ))
+        case .directoryPutSettings:
+            guard let maxSegments = try p.optionalInt("maxSegments", in: 1...255) else { throw .missingParam("maxSegments") }
+            command = .putSettings(PutSettings(smsCounterEnabled: try p.bool("smsCounterEnabled", default: true), maxSegments: maxSegments))
+        case .agentLogin:
+            command = .login(Login(agentId: try p.string("agentId"), state: try p.optionalEnum("state", AgentState.self) ?? .notReady))
+        case .agentLogout:
+            command = .logout(Logout(agentId: try p.string("agentId")))
+        case .agentSetState:
+            let agentId = try p.string("agentId")
+            guard let state = try p.optionalEnum("state", AgentState.self) else { throw .missingParam("state") }
+            command = .setState(SetState(agentId: agentId, state: state, call: try p.optionalObject("call").map(callContext)))
+        case .smsSend:
+            command = .send(SendMessage(
+                agentId: try p.string("agentId"), conversationId: try p.optionalString("conversationId"),
+                serviceId: try p.optionalString("serviceId"), customerNumber: try p.optionalString("customerNumber"),
+                fromDid: try p.bool("fromDid", default: false), text: try p.optionalString("text") ?? "",
+                attachments: try attachments(&p)
+            ))
+        case .carrierInbound:
+            command = .receive(ReceiveInbound(
+                from: try p.string("from"), to: try p.string("to"), text: try p.optionalString("text") ?? "",
+                attachments: try attachments(&p), carrierReference: try p.optionalString("carrierReference")
+            ))
+        case .carrierStatus:
+            let messageId = try p.optionalString("messageId")
+            let reference = try p.optionalString("carrierReference")
+            guard let status = try p.optionalEnum("status", DeliveryStatus.self) else { throw .missingParam("status") }
+            if messageId == nil && reference == nil { throw .missingParam("messageId") }
+            command = .reportDelivery(ReportDelivery(
+                messageId: messageId, carrierReference: reference, status: status, detail: try p.optionalString("detail")
+            ))
+        case .chatAccept:
+            command = .acceptChat(AcceptChat(agentId: try p.string("agentId"), conversationId: try p.string("conversationId")))
+        case .chatEnd:
+            command = .endChat(EndChat(agentId: try p.string("agentId"), conversationId: try p.string("conversationId")))
+        case .recentMarkRead:
+            command = .markRecentRead(MarkRecentRead(agentId: try p.string("agentId"), upTo: try p.uint64("upTo")))
+        default:
+            throw .internalError("\(method.rawValue) is not a command")
+        }
+        try p.finish()
+        return (command, key)
+    }
+
+    private static func callContext(_ params: Params) throws(ProtocolError) -> CallContext {
+        var p = params
+        let call = CallContext(
+            callId: try p.string("callId"), serviceId: try p.string("serviceId"), customerNumber: try p.string("customerNumber")
+        )
+        try p.finish()
+        return call
+    }
+
+    private static func attachments(_ p: inout Params) throws(ProtocolError) -> [Attachment] {
+        var result: [Attachment] = []
+        for item in try p.optionalObjects("attachments") ?? [] {
+            var a = item
+            result.append(Attachment(
+                name: try a.string("name"), contentType: try a.string("contentType"), size: try a.uint64("size"),
+                reference: try a.string("reference")
+            ))
+            try a.finish()
+        }
+        return result
+    }
+}

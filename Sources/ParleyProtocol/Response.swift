@@ -1,0 +1,35 @@
+import Foundation
+
+/// Writes answers and notifications as compact one-line JSON (never a raw newline inside).
+public struct ResponseWriter: Sendable {
+    private let encoder: JSONEncoder
+
+    /// Creates a writer.
+    public init() {
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    }
+
+    /// The JSON of any encodable value.
+    public func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// `{"jsonrpc":"2.0","id":…,"result":…}`
+    public func result(id: RequestID, json result: String) -> String {
+        "{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"result\":\(result)}"
+    }
+
+    /// `{"jsonrpc":"2.0","id":…,"error":{"code":…,"message":…,"data":{"type":…,"retryable":…}}}`; id null when unknown.
+    public func error(id: RequestID?, _ error: ProtocolError) -> String {
+        var data = "{\"retryable\":\(error.retryable),\"type\":\(JSONText.quote(error.type))"
+        if let field = error.field { data += ",\"field\":\(JSONText.quote(field))" }
+        data += "}"
+        return "{\"jsonrpc\":\"2.0\",\"id\":\(id?.json ?? "null"),\"error\":{\"code\":\(error.code),\"message\":\(JSONText.quote(error.message)),\"data\":\(data)}}"
+    }
+
+    /// `{"jsonrpc":"2.0","method":…,"params":…}`
+    public func notification(method: String, json params: String) -> String {
+        "{\"jsonrpc\":\"2.0\",\"method\":\(JSONText.quote(method)),\"params\":\(params)}"
+    }
+}

@@ -1,0 +1,148 @@
+import ParleyCore
+import ParleyProtocol
+import ParleyStore
+
+/// Answers the query methods from the projections and the log, each in one short read
+/// transaction, and runs command methods through the writer.
+struct Handlers {
+    let context: ServerContext
+    let peer: Peer
+
+    private var responses: ResponseWriter { context.responses }
+
+    /// The greeting for this peer.
+    func greeting() throws -> String {
+        try responses.json(Greeting(
+            limits: context.limits, peer: .init(uid: peer.uid, gids: peer.gids, roles: peer.roles), head: context.feed.head
+        ))
+    }
+
+    /// Runs a command method: decodes it, waits for the writer's durable outcome.
+    func command(_ method: Method, _ params: Params) async throws(ProtocolError) -> String {
+        let (command, key) = try CommandDecoding.command(method, params)
+        let request = CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key)
+        let outcome: CommandOutcome
+        do {
+            outcome = try await context.writer.submit(request)
+        } catch is WriterStopped {
+            throw .shuttingDown
+        } catch StoreError.full {
+            throw .storageFull
+        } catch {
+            context.logger.error("command failed", metadata: ["method": "\(method.rawValue)", "error": "\(error)"])
+            throw .internalError("the command could not be committed; nothing was written")
+        }
+        switch outcome {
+        case .rejected(let rejection): throw .rejected(rejection)
+        case .accepted(let result): return try encode(CommandAnswer(result))
+        }
+    }
+
+    /// Runs a query method.
+    func query(_ method: Method, _ params: Params) throws(ProtocolError) -> String {
+        var p = params
+        let projections = context.engine.projections
+        do {
+            switch method {
+            case .sessionHello:
+                if let name = try p.optionalString("protocol"), name != ProtocolInfo.name {
+                    throw ProtocolError.invalidParam("protocol", "must be \"\(ProtocolInfo.name)\"")
+                }
+                if let versions = try p.optionalIntegers("versions"), !versions.contains(ProtocolInfo.version) {
+                    throw ProtocolError.unsupportedVersion(versions)
+                }
+                try p.finish()
+                return try greeting()
+            case .serverInfo:
+                try p.finish()
+                return try greeting()
+            case .directoryList:
+                try p.finish()
+                return try projections.read { view in
+                    try encode(DirectoryList(
+                        agents: try view.agents(), services: try view.services(), templates: try view.templates(),
+                        settings: try view.settings(), asOf: try view.checkpoint()
+                    ))
+                }
+            case .agentView:
+                let agentId = try p.string("agentId")
+                try p.finish()
+                return try projections.read { view in
+                    guard let agentView = try view.agentView(agentId) else { throw ProtocolError.rejected(.unknownAgent(agentId)) }
+                    return try encode(AgentViewAnswer(
+                        agent: agentView.agent, openChats: agentView.openChats, pendingRequests: agentView.pendingRequests,
+                        unread: agentView.unread, asOf: try view.checkpoint()
+                    ))
+                }
+            case .smsCount:
+                let text = try p.string("text")
+                try p.finish()
+                let count = SegmentCounter.count(text)
+                return try projections.read { view in
+                    let settings = try view.settings()
+                    return try encode(CountAnswer(
+                        encoding: count.encoding.rawValue, characters: count.characters, units: count.units,
+                        segments: count.segments, remaining: count.remaining, nonGsm: count.nonGsm, display: count.display,
+                        maxSegments: settings.maxSegments, withinLimit: count.segments <= settings.maxSegments,
+                        counterEnabled: settings.smsCounterEnabled, asOf: try view.checkpoint()
+                    ))
+                }
+            case .templatesList:
+                let serviceId = try p.optionalString("serviceId")
+                try p.finish()
+                return try projections.read { view in
+                    try encode(TemplatesAnswer(templates: try view.templates(for: serviceId), asOf: try view.checkpoint()))
+                }
+            case .conversationGet:
+                let id = try p.string("conversationId")
+                let after = try p.optionalUInt64("after")
+                let limit = try p.optionalInt("limit", in: 1...10_000) ?? 1000
+                try p.finish()
+                return try projections.read { view in
+                    guard let conversation = try view.conversation(id) else { throw ProtocolError.rejected(.unknownConversation(id)) }
+                    let messages = try view.transcript(id, after: after, limit: limit)
+                    return try encode(ConversationAnswer(conversation: conversation, messages: messages, asOf: try view.checkpoint()))
+                }
+            case .recentGet:
+                let agentId = try p.string("agentId")
+                let limit = try p.optionalInt("limit", in: 1...10_000) ?? 100
+                try p.finish()
+                return try projections.read { view in
+                    guard let agent = try view.agent(agentId) else { throw ProtocolError.rejected(.unknownAgent(agentId)) }
+                    let all = try view.recent(agentId)
+                    let items = all.suffix(limit).reversed().map {
+                        RecentItem(position: $0.position, unread: $0.position > agent.readHorizon, message: $0.message)
+                    }
+                    return try encode(RecentAnswer(
+                        agentId: agentId, unread: agent.unread, readHorizon: agent.readHorizon, items: items,
+                        asOf: try view.checkpoint()
+                    ))
+                }
+            case .logHead:
+                try p.finish()
+                let head = context.engine.head
+                return try encode(HeadAnswer(position: head.position, hash: head.hash.hex, asOf: head.position))
+            case .logRead:
+                let after = try p.optionalUInt64("after") ?? 0
+                let limit = try p.optionalInt("limit", in: 1...context.limits.maxReadLimit) ?? 100
+                try p.finish()
+                let head = context.engine.head.position
+                let events = try context.engine.log.read(after: after, limit: limit)
+                let lines = try events.map { try context.eventJSON.line($0) }
+                let next = events.last?.recorded.position ?? after
+                return "{\"asOf\":\(head),\"events\":[\(lines.joined(separator: ","))],\"next\":\(next)}"
+            default:
+                throw ProtocolError.internalError("\(method.rawValue) is not a query")
+            }
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            context.logger.error("query failed", metadata: ["method": "\(method.rawValue)", "error": "\(error)"])
+            throw .internalError("the query could not be answered")
+        }
+    }
+
+    private func encode(_ value: some Encodable) throws(ProtocolError) -> String {
+        do { return try responses.json(value) } catch { throw .internalError("could not encode the answer") }
+    }
+}

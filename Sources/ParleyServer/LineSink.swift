@@ -1,0 +1,20 @@
+/// Where a session writes its lines (answers and notifications), one JSON object each.
+///
+/// The socket implementation suspends ``write(_:)`` while the peer is not reading
+/// (backpressure), so a session never buffers more than the channel's high-water mark.
+public protocol LineSink: Sendable {
+    /// Writes one line (without newline), waiting while the peer is not reading.
+    func write(_ line: String) async throws
+    /// Queues one line without waiting for the peer (used for a final `events.end`).
+    func writeNow(_ line: String)
+    /// Closes the connection.
+    func close()
+}
+
+/// One unit of input from a connection.
+public enum LineInput: Sendable {
+    /// A complete line, without its `\n` or `\r\n`.
+    case line([UInt8])
+    /// A line longer than the limit; the rest of it was not buffered.
+    case tooLong
+}

@@ -1,0 +1,151 @@
+import ParleyCore
+import ParleyProtocol
+import ParleyStore
+
+/// The greeting, sent as `server.hello` and returned by `session.hello` and `server.info`.
+struct Greeting: Encodable {
+    struct PeerInfo: Encodable {
+        var uid: UInt32
+        var gids: [UInt32]
+        var roles: [Role]
+    }
+
+    var `protocol` = ProtocolInfo.name
+    var versions = [ProtocolInfo.version]
+    var version = ProtocolInfo.version
+    var server = "parleyd " + ProtocolInfo.serverVersion
+    var limits: ServerLimits
+    var peer: PeerInfo
+    var head: UInt64
+}
+
+/// An event in a command result: where it landed.
+struct AppendedEvent: Encodable {
+    var position: UInt64
+    var type: String
+    var stream: String
+}
+
+/// The result of every command: its last position, whether it is a replay, its events,
+/// and the ids and outcome a client needs next.
+struct CommandAnswer: Encodable {
+    var position: UInt64
+    var replayed: Bool
+    var events: [AppendedEvent]
+    var conversationId: String?
+    var messageId: String?
+    var outcome: String?
+    var status: String?
+    var encoding: String?
+    var characters: Int?
+    var segments: Int?
+    var state: String?
+
+    init(_ result: CommandResult) {
+        position = result.position
+        replayed = result.replayed
+        events = result.events.map { AppendedEvent(position: $0.position, type: $0.type.name, stream: $0.stream) }
+        for recorded in result.events {
+            switch recorded.event {
+            case .messageSent(let e):
+                conversationId = e.conversationId
+                messageId = e.messageId
+                status = DeliveryStatus.queued.rawValue
+                encoding = e.encoding.rawValue
+                characters = e.characters
+                segments = e.segments
+            case .conversationOpened(let e):
+                conversationId = e.conversationId
+                if e.origin == .customer { outcome = e.kind == .did ? "did" : "chatRequest" }
+            case .inboundReceived(let e):
+                conversationId = e.conversationId
+                messageId = e.messageId
+                outcome = outcome ?? "conversation"
+            case .inboundIgnored(let e):
+                messageId = e.messageId
+                outcome = "ignored"
+            case .deliveryReported(let e):
+                messageId = e.messageId
+                status = e.status.rawValue
+            case .chatAccepted(let e): conversationId = e.conversationId
+            case .chatEnded(let e): conversationId = e.conversationId
+            case .agentLoggedIn(let e): state = e.state.rawValue
+            case .agentLoggedOut: state = AgentState.loggedOut.rawValue
+            case .agentStateChanged(let e): state = e.state.rawValue
+            default: break
+            }
+        }
+    }
+}
+
+struct DirectoryList: Encodable {
+    var agents: [AgentRecord]
+    var services: [ServiceConfigured]
+    var templates: [TemplateConfigured]
+    var settings: SettingsConfigured
+    var asOf: UInt64
+}
+
+struct AgentViewAnswer: Encodable {
+    var agent: AgentRecord
+    var openChats: [ConversationRecord]
+    var pendingRequests: [ConversationRecord]
+    var unread: UInt64
+    var asOf: UInt64
+}
+
+struct CountAnswer: Encodable {
+    var encoding: String
+    var characters: Int
+    var units: Int
+    var segments: Int
+    var remaining: Int
+    var nonGsm: [String]
+    var display: String
+    var maxSegments: Int
+    var withinLimit: Bool
+    var counterEnabled: Bool
+    var asOf: UInt64
+}
+
+struct TemplatesAnswer: Encodable {
+    var templates: [TemplateConfigured]
+    var asOf: UInt64
+}
+
+struct ConversationAnswer: Encodable {
+    var conversation: ConversationRecord
+    var messages: [MessageRecord]
+    var asOf: UInt64
+}
+
+struct RecentItem: Encodable {
+    var position: UInt64
+    var unread: Bool
+    var message: MessageRecord
+}
+
+struct RecentAnswer: Encodable {
+    var agentId: String
+    var unread: UInt64
+    var readHorizon: UInt64
+    var items: [RecentItem]
+    var asOf: UInt64
+}
+
+struct HeadAnswer: Encodable {
+    var position: UInt64
+    var hash: String
+    var asOf: UInt64
+}
+
+struct SubscribeAnswer: Encodable {
+    var subscription: String
+    var after: UInt64
+    var asOf: UInt64
+}
+
+struct UnsubscribeAnswer: Encodable {
+    var subscription: String
+    var resumeAfter: UInt64
+}

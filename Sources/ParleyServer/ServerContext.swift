@@ -1,0 +1,41 @@
+public import Logging
+import ParleyCore
+public import ParleyProtocol
+public import ParleyStore
+
+/// What every session shares: the engine, the writer, the feed, limits and roles.
+public final class ServerContext: Sendable {
+    /// The open data directory.
+    public let engine: Engine
+    /// The single writer.
+    public let writer: CommandWriter
+    /// New-head announcements.
+    public let feed: EventFeed
+    /// Enforced limits.
+    public let limits: ServerLimits
+    /// Role grants.
+    public let policy: RolePolicy
+    /// Seconds a subscription's write may wait on a peer that does not read before it is ended.
+    public let slowConsumerTimeout: Duration
+    /// The log.
+    public let logger: Logger
+    let responses = ResponseWriter()
+    let eventJSON = EventJSON()
+
+    /// Creates the shared context.
+    public init(
+        engine: Engine, writer: CommandWriter, feed: EventFeed, limits: ServerLimits = ServerLimits(), policy: RolePolicy,
+        slowConsumerTimeout: Duration = .seconds(10), logger: Logger
+    ) {
+        self.engine = engine
+        self.writer = writer
+        self.feed = feed
+        self.limits = limits
+        self.policy = policy
+        self.slowConsumerTimeout = slowConsumerTimeout
+        self.logger = logger
+    }
+
+    /// Whether the daemon is shutting down.
+    public var isShuttingDown: Bool { feed.isStopped }
+}

@@ -1,0 +1,300 @@
+import Logging
+import ParleyCore
+import ParleyProtocol
+import ParleyStore
+import Synchronization
+
+/// One client connection: reads request lines, answers them (commands concurrently, up to
+/// the in-flight limit), and runs the connection's subscriptions.
+public final class Session: Sendable {
+    private struct Subscription {
+        var task: Task<Void, Never>?
+        var cursor: UInt64
+    }
+
+    private struct State {
+        var subscriptions: [String: Subscription] = [:]
+        var nextSubscription = 0
+        var inFlight = 0
+        var pendingWrites = 0
+        var lastProgress = ContinuousClock.now
+        var closed = false
+    }
+
+    private let context: ServerContext
+    /// Who is connected.
+    public let peer: Peer
+    private let sink: any LineSink
+    private let state = Mutex(State())
+    private var responses: ResponseWriter { context.responses }
+    private var handlers: Handlers { Handlers(context: context, peer: peer) }
+
+    /// Creates a session for `peer` writing to `sink`.
+    public init(context: ServerContext, peer: Peer, sink: any LineSink) {
+        self.context = context
+        self.peer = peer
+        self.sink = sink
+    }
+
+    /// Greets the peer, then handles every line until the input ends, the peer sends an
+    /// over-long line, or the session is closed; finally ends its subscriptions.
+    public func run(_ lines: some AsyncSequence<LineInput, any Error> & Sendable) async {
+        await send(responses.notification(method: "server.hello", json: (try? handlers.greeting()) ?? "{}"))
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.watchForSlowConsumer() }
+            do {
+                for try await input in lines {
+                    guard case .line(let line) = input else {
+                        await send(responses.error(id: nil, .lineTooLong(context.limits.maxLineBytes)))
+                        break
+                    }
+                    if line.isEmpty || state.withLock({ $0.closed }) { continue }
+                    receive(line, group: &group)
+                }
+            } catch {
+                context.logger.debug("connection input ended", metadata: ["error": "\(error)", "peer.uid": "\(peer.uid)"])
+            }
+            close()
+            group.cancelAll()
+        }
+        await endAllSubscriptions()
+    }
+
+    /// Waits (up to `limit`) for answers in flight and subscriptions to finish, then closes.
+    /// Used at shutdown after the writer has drained, so every accepted command is answered.
+    public func drain(limit: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + limit
+        let tasks = state.withLock { $0.subscriptions.values.compactMap(\.task) }
+        for task in tasks { await task.value }
+        while ContinuousClock.now < deadline {
+            let idle = state.withLock { $0.inFlight == 0 && $0.pendingWrites == 0 }
+            if idle { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        close()
+    }
+
+    /// Stops reading and closes the connection.
+    public func close() {
+        state.withLock { $0.closed = true }
+        sink.close()
+    }
+
+    private func receive(_ line: [UInt8], group: inout DiscardingTaskGroup) {
+        let request: Request
+        switch Request.parse(line, maxDepth: context.limits.maxDepth) {
+        case .failure(let failure):
+            group.addTask { await self.send(self.responses.error(id: failure.id, failure.error)) }
+            return
+        case .success(let parsed): request = parsed
+        }
+        let admitted = state.withLock { state -> Bool in
+            guard state.inFlight < context.limits.maxInFlight else { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard admitted else {
+            group.addTask { await self.send(self.responses.error(id: request.id, .tooManyRequests(self.context.limits.maxInFlight))) }
+            return
+        }
+        group.addTask {
+            await self.handle(request)
+            self.state.withLock { $0.inFlight -= 1 }
+        }
+    }
+
+    /// Answers one request.
+    func handle(_ request: Request) async {
+        do {
+            let (result, then) = try await answer(request)
+            await send(responses.result(id: request.id, json: result))
+            then?()
+        } catch let error as ProtocolError {
+            await send(responses.error(id: request.id, error))
+        } catch {
+            await send(responses.error(id: request.id, .internalError("\(error)")))
+        }
+    }
+
+    /// The answer's JSON, and what to start once it has been written.
+    private func answer(_ request: Request) async throws -> (String, (@Sendable () -> Void)?) {
+        guard let method = Method(rawValue: request.method) else { throw ProtocolError.methodNotFound(request.method) }
+        guard method.allows(peer.roles) else { throw ProtocolError.permissionDenied(method: method.rawValue, roles: peer.roles) }
+        if context.isShuttingDown && method != .eventsUnsubscribe { throw ProtocolError.shuttingDown }
+        switch method {
+        case .rpcDiscover:
+            try request.params.finish()
+            return (OpenRPC.document, nil)
+        case .eventsSubscribe: return try subscribe(request.params)
+        case .eventsUnsubscribe: return (try await unsubscribe(request.params), nil)
+        case _ where method.isCommand: return (try await handlers.command(method, request.params), nil)
+        default: return (try handlers.query(method, request.params), nil)
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes one line, tracking progress for the slow-consumer check.
+    func send(_ line: String) async {
+        state.withLock { state in
+            if state.pendingWrites == 0 { state.lastProgress = .now }
+            state.pendingWrites += 1
+        }
+        do { try await sink.write(line) } catch { close() }
+        state.withLock { state in
+            state.pendingWrites -= 1
+            state.lastProgress = .now
+        }
+    }
+
+    /// Ends the connection when writes have made no progress for the timeout: each
+    /// subscription gets `events.end {reason: slowConsumer}` and the connection closes.
+    private func watchForSlowConsumer() async {
+        let timeout = context.slowConsumerTimeout
+        while !Task.isCancelled {
+            try? await Task.sleep(for: min(.seconds(1), timeout / 4))
+            let stuck = state.withLock { $0.pendingWrites > 0 && ContinuousClock.now - $0.lastProgress > timeout }
+            guard stuck else { continue }
+            context.logger.warning("slow consumer: closing the connection", metadata: ["peer.uid": "\(peer.uid)"])
+            let ended = state.withLock { state -> [(String, Subscription)] in
+                defer { state.subscriptions.removeAll() }
+                return Array(state.subscriptions)
+            }
+            for (id, subscription) in ended {
+                subscription.task?.cancel()
+                sink.writeNow(endNotification(id, reason: "slowConsumer", resumeAfter: subscription.cursor))
+            }
+            close()
+            return
+        }
+    }
+
+    // MARK: Subscriptions
+
+    /// Registers a subscription; its delivery starts once the answer is written, so the
+    /// answer always comes before the subscription's first notification.
+    private func subscribe(_ params: Params) throws -> (String, (@Sendable () -> Void)?) {
+        var p = params
+        let after = try p.optionalUInt64("after")
+        let filter = try SubscriptionFilter(try p.optionalObject("filter"))
+        try p.finish()
+        let head = context.feed.head
+        let start = after ?? head
+        if let after, after > head { throw ProtocolError.rejected(.positionOutOfRange(position: after, head: head)) }
+        let id = try state.withLock { state throws -> String in
+            guard state.subscriptions.count < context.limits.maxSubscriptions else {
+                throw ProtocolError.tooManySubscriptions(context.limits.maxSubscriptions)
+            }
+            state.nextSubscription += 1
+            let id = "s\(state.nextSubscription)"
+            state.subscriptions[id] = Subscription(task: nil, cursor: start)
+            return id
+        }
+        let answer = try responses.json(SubscribeAnswer(subscription: id, after: start, asOf: head))
+        return (answer, {
+            let task = Task { await self.deliver(id, from: start, filter: filter) }
+            self.state.withLock { $0.subscriptions[id]?.task = task }
+        })
+    }
+
+    private func unsubscribe(_ params: Params) async throws -> String {
+        var p = params
+        let id = try p.string("subscription")
+        try p.finish()
+        guard let subscription = state.withLock({ $0.subscriptions[id] }) else { throw ProtocolError.unknownSubscription(id) }
+        subscription.task?.cancel()
+        await subscription.task?.value
+        let cursor = state.withLock { $0.subscriptions.removeValue(forKey: id)?.cursor } ?? subscription.cursor
+        return try responses.json(UnsubscribeAnswer(subscription: id, resumeAfter: cursor))
+    }
+
+    private func endAllSubscriptions() async {
+        let all = state.withLock { Array($0.subscriptions.values) }
+        for subscription in all {
+            subscription.task?.cancel()
+            await subscription.task?.value
+        }
+    }
+
+    private func endNotification(_ id: String, reason: String, resumeAfter: UInt64) -> String {
+        responses.notification(
+            method: "events.end",
+            json: "{\"reason\":\(JSONText.quote(reason)),\"resumeAfter\":\(resumeAfter),\"subscription\":\(JSONText.quote(id))}"
+        )
+    }
+
+    /// Delivers matching events after `start` in log order, then `events.caughtUp`, then live
+    /// events as the head moves; ends with `events.end`. Reads the log in chunks: a slow
+    /// reader costs disk reads, never a growing queue.
+    private func deliver(_ id: String, from start: UInt64, filter: SubscriptionFilter) async {
+        var cursor = start
+        var caughtUp = false
+        var lastNotified = start
+        var lastCheckpoint = ContinuousClock.now
+        let log = context.engine.log
+        let projections = context.engine.projections
+        var reason = "unsubscribed"
+        while true {
+            if Task.isCancelled { reason = state.withLock { $0.closed } ? "closed" : "unsubscribed"; break }
+            if context.isShuttingDown { reason = "shutdown"; break }
+            let batch: [StoredEvent]
+            do {
+                batch = try log.read(after: cursor, limit: 256)
+            } catch {
+                context.logger.error("subscription read failed", metadata: ["error": "\(error)"])
+                reason = "error"
+                break
+            }
+            if batch.isEmpty {
+                if !caughtUp {
+                    caughtUp = true
+                    await send(responses.notification(
+                        method: "events.caughtUp", json: "{\"position\":\(cursor),\"subscription\":\(JSONText.quote(id))}"
+                    ))
+                } else if !filter.isEverything, cursor > lastNotified {
+                    await checkpoint(id, cursor)
+                    lastNotified = cursor
+                }
+                await context.feed.wait(after: cursor)
+                continue
+            }
+            let lines: [String]
+            do {
+                lines = try projections.read { view in
+                    try batch.compactMap { stored -> String? in
+                        guard try filter.matches(stored.recorded, view: view) else { return nil }
+                        let event = try context.eventJSON.line(stored.recorded)
+                        let unread = try filter.unread(after: stored.recorded, view: view).map { ",\"unread\":\($0)" } ?? ""
+                        return responses.notification(
+                            method: "events.event",
+                            json: "{\"event\":\(event),\"position\":\(stored.recorded.position),\"subscription\":\(JSONText.quote(id))\(unread)}"
+                        )
+                    }
+                }
+            } catch {
+                context.logger.error("subscription filter failed", metadata: ["error": "\(error)"])
+                reason = "error"
+                break
+            }
+            for line in lines { await send(line) }
+            let last = batch[batch.count - 1].recorded.position
+            if !lines.isEmpty { lastNotified = last; lastCheckpoint = .now }
+            cursor = last
+            state.withLock { $0.subscriptions[id]?.cursor = last }
+            if !filter.isEverything, cursor > lastNotified, ContinuousClock.now - lastCheckpoint > .seconds(1) {
+                await checkpoint(id, cursor)
+                lastNotified = cursor
+                lastCheckpoint = .now
+            }
+        }
+        if !state.withLock({ $0.closed }) {
+            await send(endNotification(id, reason: reason, resumeAfter: cursor))
+        }
+    }
+
+    private func checkpoint(_ id: String, _ position: UInt64) async {
+        await send(responses.notification(
+            method: "events.checkpoint", json: "{\"position\":\(position),\"subscription\":\(JSONText.quote(id))}"
+        ))
+    }
+}
