@@ -34,7 +34,37 @@ struct Handlers {
         }
         switch outcome {
         case .rejected(let rejection): throw .rejected(rejection)
-        case .accepted(let result): return try encode(CommandAnswer(result))
+        case .accepted(let result):
+            var answer = CommandAnswer(result)
+            complete(&answer, method: method, command: command)
+            return try encode(answer)
+        }
+    }
+
+    /// Adds what the events alone do not say: the effective delivery status, the routing
+    /// outcome of an inbound SMS joining an existing conversation, the state after a no-op.
+    private func complete(_ answer: inout CommandAnswer, method: Method, command: Command) {
+        try? context.engine.projections.read { view in
+            switch command {
+            case .reportDelivery:
+                if let id = answer.messageId, let message = try view.message(id) {
+                    answer.reported = answer.status
+                    answer.status = message.status?.rawValue
+                }
+            case .receive:
+                if answer.outcome == "conversation", let id = answer.conversationId, let conversation = try view.conversation(id) {
+                    if conversation.kind == .did {
+                        answer.outcome = "did"
+                    } else if conversation.status == .pending {
+                        answer.outcome = "chatRequest"
+                    }
+                }
+            case .login(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
+            case .logout(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
+            case .setState(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
+            case .acceptChat(let c): answer.conversationId = c.conversationId
+            default: break
+            }
         }
     }
 
@@ -101,7 +131,10 @@ struct Handlers {
                 return try projections.read { view in
                     guard let conversation = try view.conversation(id) else { throw ProtocolError.rejected(.unknownConversation(id)) }
                     let messages = try view.transcript(id, after: after, limit: limit)
-                    return try encode(ConversationAnswer(conversation: conversation, messages: messages, asOf: try view.checkpoint()))
+                    return try encode(ConversationAnswer(
+                        conversation: conversation, messages: messages, next: messages.last?.sequence ?? after ?? 0,
+                        asOf: try view.checkpoint()
+                    ))
                 }
             case .recentGet:
                 let agentId = try p.string("agentId")
@@ -130,7 +163,7 @@ struct Handlers {
                 let events = try context.engine.log.read(after: after, limit: limit)
                 let lines = try events.map { try context.eventJSON.line($0) }
                 let next = events.last?.recorded.position ?? after
-                return "{\"asOf\":\(head),\"events\":[\(lines.joined(separator: ","))],\"next\":\(next)}"
+                return "{\"asOf\":\(max(head, next)),\"events\":[\(lines.joined(separator: ","))],\"next\":\(next)}"
             default:
                 throw ProtocolError.internalError("\(method.rawValue) is not a query")
             }

@@ -35,7 +35,10 @@ struct CommandAnswer: Encodable {
     var conversationId: String?
     var messageId: String?
     var outcome: String?
+    /// For `carrier.status`: the message's effective status after the report.
     var status: String?
+    /// For `carrier.status`: the status this report carried (it may not move the effective one).
+    var reported: String?
     var encoding: String?
     var characters: Int?
     var segments: Int?
@@ -63,6 +66,7 @@ struct CommandAnswer: Encodable {
                 outcome = outcome ?? "conversation"
             case .inboundIgnored(let e):
                 messageId = e.messageId
+                conversationId = e.conversationId
                 outcome = "ignored"
             case .deliveryReported(let e):
                 messageId = e.messageId
@@ -116,6 +120,8 @@ struct TemplatesAnswer: Encodable {
 struct ConversationAnswer: Encodable {
     var conversation: ConversationRecord
     var messages: [MessageRecord]
+    /// The sequence to pass as `after` for the next page.
+    var next: UInt64
     var asOf: UInt64
 }
 

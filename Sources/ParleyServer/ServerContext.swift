@@ -39,3 +39,9 @@ public final class ServerContext: Sendable {
     /// Whether the daemon is shutting down.
     public var isShuttingDown: Bool { feed.isStopped }
 }
+
+/// Default limits for the daemon.
+public enum ServerLimitsDefaults {
+    /// 1 MiB lines, depth 32, 64 requests in flight, 16 subscriptions, 1024 connections.
+    public static var limits: ServerLimits { ServerLimits() }
+}

@@ -38,7 +38,7 @@ public final class Session: Sendable {
 
     /// Greets the peer, then handles every line until the input ends, the peer sends an
     /// over-long line, or the session is closed; finally ends its subscriptions.
-    public func run(_ lines: some AsyncSequence<LineInput, any Error> & Sendable) async {
+    public func run<Lines: AsyncSequence & Sendable>(_ lines: Lines) async where Lines.Element == LineInput {
         await send(responses.notification(method: "server.hello", json: (try? handlers.greeting()) ?? "{}"))
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchForSlowConsumer() }
@@ -192,8 +192,10 @@ public final class Session: Sendable {
         }
         let answer = try responses.json(SubscribeAnswer(subscription: id, after: start, asOf: head))
         return (answer, {
-            let task = Task { await self.deliver(id, from: start, filter: filter) }
-            self.state.withLock { $0.subscriptions[id]?.task = task }
+            self.state.withLock { state in
+                guard state.subscriptions[id] != nil else { return }  // unsubscribed before delivery began
+                state.subscriptions[id]?.task = Task { await self.deliver(id, from: start, filter: filter) }
+            }
         })
     }
 

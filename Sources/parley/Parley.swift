@@ -6,6 +6,10 @@ struct Parley: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Parley: an event-sourced SMS conversation engine for contact centers.",
-        subcommands: [Count.self, Debug.self]
+        subcommands: [
+            ClientInfo.self, ClientCall.self, ClientSend.self, ClientTranscript.self, ClientRecent.self, ClientView.self,
+            ClientTail.self, ClientLogin.self, ClientLogout.self, ClientState.self, ClientAccept.self, ClientEnd.self,
+            ClientInbound.self, Count.self, Debug.self,
+        ]
     )
 }

@@ -32,7 +32,7 @@ public struct ConversationRecord: Sendable, Hashable, Codable, BinaryCodable {
     public var openedAt: UInt64
     /// The latest outbound message, which the next inbound SMS answers.
     public var lastOutbound: String?
-    /// Messages in the transcript; also the next message's sequence number.
+    /// Messages in the transcript, which is also the last message's sequence number (they count from 1).
     public var messageCount: UInt64
 
     /// Creates a record.

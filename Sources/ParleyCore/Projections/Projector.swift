@@ -131,7 +131,7 @@ public struct Projector<Store: ProjectionWriting> {
     private func messageSent(_ e: MessageSent, _ recorded: RecordedEvent) throws {
         var record = try conversation(e.conversationId, recorded)
         let message = MessageRecord(
-            messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount,
+            messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount + 1,
             position: recorded.position, timestamp: recorded.timestamp, direction: .outbound, from: e.from, to: e.to,
             text: e.text, attachments: e.attachments, agentId: e.agentId, segments: e.segments, status: .queued,
             statusDetail: nil, carrierReference: nil, inReplyTo: nil
@@ -143,7 +143,7 @@ public struct Projector<Store: ProjectionWriting> {
     private func inboundReceived(_ e: InboundReceived, _ recorded: RecordedEvent) throws {
         var record = try conversation(e.conversationId, recorded)
         let message = MessageRecord(
-            messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount,
+            messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount + 1,
             position: recorded.position, timestamp: recorded.timestamp, direction: .inbound, from: e.from, to: e.to,
             text: e.text, attachments: e.attachments, agentId: nil, segments: 0, status: nil, statusDetail: nil,
             carrierReference: e.carrierReference, inReplyTo: e.inReplyTo

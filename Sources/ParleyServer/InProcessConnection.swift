@@ -1,0 +1,34 @@
+/// A connection inside the daemon's process: lines go in and out through async streams,
+/// through the same ``Session`` (and so the same protocol) a socket client uses.
+public final class InProcessConnection: LineSink {
+    /// Lines the server wrote (answers and notifications).
+    public let output: AsyncStream<String>
+    /// Lines to the server.
+    public let input: AsyncStream<LineInput>
+    private let outputContinuation: AsyncStream<String>.Continuation
+    private let inputContinuation: AsyncStream<LineInput>.Continuation
+
+    /// Creates an unconnected pair of streams.
+    public init() {
+        (output, outputContinuation) = AsyncStream.makeStream(of: String.self)
+        (input, inputContinuation) = AsyncStream.makeStream(of: LineInput.self)
+    }
+
+    /// Sends one request line to the server.
+    public func send(_ line: String) { inputContinuation.yield(.line(Array(line.utf8))) }
+
+    /// Ends the input (the client hangs up).
+    public func hangUp() { inputContinuation.finish() }
+
+    /// Server side: writes a line to the client.
+    public func write(_ line: String) async throws { outputContinuation.yield(line) }
+
+    /// Server side: writes a line without waiting.
+    public func writeNow(_ line: String) { outputContinuation.yield(line) }
+
+    /// Server side: closes both directions.
+    public func close() {
+        outputContinuation.finish()
+        inputContinuation.finish()
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Startup checks for the socket and the data directory, each failing with a sentence
+/// an operator can act on.
+public enum StartupCheck {
+    /// A startup problem.
+    public struct Failure: Error, CustomStringConvertible {
+        /// What is wrong and what to do.
+        public let description: String
+    }
+
+    /// Refuses a directory that is group- or world-writable (others could replace the socket).
+    public static func requirePrivateDirectory(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw Failure(description: "the directory \(path) does not exist or cannot be read (\(String(cString: strerror(errno))))")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw Failure(description: "\(path) is not a directory") }
+        guard info.st_mode & 0o022 == 0 else {
+            throw Failure(description: String(
+                format: "the directory %@ is group- or world-writable (mode %o); run chmod go-w on it", path, info.st_mode & 0o7777
+            ))
+        }
+    }
+
+    /// Removes a stale socket at `path`; refuses when a daemon answers there or when the path is not a socket.
+    public static func clearStaleSocket(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard info.st_mode & S_IFMT == S_IFSOCK else {
+            throw Failure(description: "\(path) exists and is not a socket; it was left untouched. Remove it or choose another --socket")
+        }
+        if socketAnswers(path) {
+            throw Failure(description: "another daemon is listening on \(path); stop it first or choose another --socket")
+        }
+        guard unlink(path) == 0 else {
+            throw Failure(description: "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func socketAnswers(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
+            }
+        }
+    }
+}
+
+/// An exclusive lock on a data directory (`parleyd.lock`, `flock`), held for the daemon's life.
+public final class DirectoryLock: Sendable {
+    private let descriptor: Int32
+
+    /// Takes the lock or fails naming the directory.
+    public init(directory: String) throws {
+        let path = directory + "/parleyd.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw StartupCheck.Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw StartupCheck.Failure(description: "another parleyd holds the data directory \(directory); stop it first")
+        }
+        let pid = "\(getpid())\n"
+        _ = ftruncate(fd, 0)
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Whether another process holds the lock on `directory` (for tools that must not run beside a daemon).
+    public static func isHeld(directory: String) -> Bool {
+        let fd = open(directory + "/parleyd.lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return true
+    }
+}

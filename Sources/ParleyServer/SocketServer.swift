@@ -1,0 +1,141 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ParleyProtocol
+public import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Unix-socket server: accepts connections, identifies each peer (`SO_PEERCRED`),
+/// frames lines, and runs a ``Session`` per connection.
+///
+/// On graceful shutdown (SIGTERM/SIGINT through the service group) it stops accepting,
+/// ends every subscription with `events.end {reason: shutdown}`, lets the writer finish
+/// every queued command durably, answers them, closes the connections and removes the socket.
+public final class SocketServer: Service, Sendable {
+    private struct Accepted: Sendable {
+        let async: NIOAsyncChannel<LineInput, ByteBuffer>
+        let channel: any Channel
+    }
+
+    private let context: ServerContext
+    private let path: String
+    private let sessions = Mutex<[ObjectIdentifier: Session]>([:])
+    private let ready: (@Sendable () -> Void)?
+
+    /// Creates a server on `path`; `ready` is called once the socket accepts connections.
+    public init(context: ServerContext, socketPath: String, ready: (@Sendable () -> Void)? = nil) {
+        self.context = context
+        path = socketPath
+        self.ready = ready
+    }
+
+    /// Runs until graceful shutdown.
+    public func run() async throws {
+        let maxLine = context.limits.maxLineBytes
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
+                    let wrapped = try NIOAsyncChannel<LineInput, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return Accepted(async: wrapped, channel: channel)
+                }
+            }
+        chmod(path, 0o660)
+        context.logger.info("listening", metadata: ["socket": "\(path)"])
+        ready?()
+        let serverChannel = server.channel
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serve(accepted) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+            Task { await self.shutDown() }
+        }
+        unlink(path)
+        context.logger.info("stopped", metadata: ["socket": "\(path)"])
+    }
+
+    /// Ends subscriptions, drains the writer, answers what was in flight, closes connections.
+    private func shutDown() async {
+        context.logger.info("shutting down: finishing in-flight commands")
+        context.feed.stop()
+        await context.writer.shutdown()
+        let open = sessions.withLock { Array($0.values) }
+        await withDiscardingTaskGroup { group in
+            for session in open { group.addTask { await session.drain() } }
+        }
+    }
+
+    private func serve(_ accepted: Accepted) async {
+        let peer: Peer
+        do {
+            let credentials = try await PeerCredentials.of(accepted.channel)
+            peer = Peer(
+                uid: credentials.uid, gids: credentials.gids, pid: credentials.pid,
+                roles: context.policy.roles(uid: credentials.uid, gids: credentials.gids)
+            )
+        } catch {
+            context.logger.warning("cannot read peer credentials; closing", metadata: ["error": "\(error)"])
+            try? await accepted.channel.close()
+            return
+        }
+        do {
+            try await accepted.async.executeThenClose { inbound, outbound in
+                let sink = ChannelSink(writer: outbound, channel: accepted.channel)
+                let session = Session(context: context, peer: peer, sink: sink)
+                let key = ObjectIdentifier(session)
+                let admitted = sessions.withLock { sessions -> Bool in
+                    guard sessions.count < context.limits.maxConnections, !context.isShuttingDown else { return false }
+                    sessions[key] = session
+                    return true
+                }
+                guard admitted else {
+                    let error = context.isShuttingDown
+                        ? ProtocolError.shuttingDown
+                        : ProtocolError(
+                            code: -32010, type: "TooManyConnections",
+                            message: "The server holds its maximum of \(context.limits.maxConnections) connections; retry later.",
+                            retryable: true, closesConnection: true
+                        )
+                    try? await outbound.write(ByteBuffer(string: ResponseWriter().error(id: nil, error) + "\n"))
+                    return
+                }
+                defer { _ = sessions.withLock { $0.removeValue(forKey: key) } }
+                context.logger.debug("connected", metadata: ["peer.uid": "\(peer.uid)", "peer.roles": "\(peer.roles)"])
+                await session.run(inbound)
+            }
+        } catch {
+            context.logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Writes lines to a NIO channel.
+struct ChannelSink: LineSink {
+    let writer: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let channel: any Channel
+
+    func write(_ line: String) async throws {
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 1)
+        buffer.writeString(line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        try await writer.write(buffer)
+    }
+
+    func writeNow(_ line: String) {
+        channel.writeAndFlush(ByteBuffer(string: line + "\n"), promise: nil)
+    }
+
+    func close() {
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ParleyCore
+import ParleyServer
+import ParleyStore
+import ServiceLifecycle
+
+/// The Parley daemon.
+@main
+struct Parleyd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parleyd",
+        abstract: "Parley's daemon: the SMS conversation engine behind a Unix-domain socket.",
+        discussion: """
+            parleyd keeps an append-only event log and its projections in DIR (log.mdb,
+            projections.mdb) and serves JSON-RPC 2.0 over JSON lines on a Unix socket.
+            Front ends, carrier connectors and auditors connect there; each connection's
+            role comes from its peer uid and groups (the daemon's own uid and root are admin).
+
+            Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when startup fails
+            (the message says why), 64 for a usage error.
+
+            Example:
+              parleyd --data /var/lib/parley --socket /run/parley/parleyd.sock \\
+                      --frontend-group parley-agents --carrier-uid 998
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The data directory (created if missing).", valueName: "dir"))
+    var data = "./data"
+
+    @Option(name: .long, help: ArgumentHelp("The socket path (default: DIR/parleyd.sock). Its directory must not be group- or world-writable.", valueName: "path"))
+    var socket: String?
+
+    @Flag(name: .long, help: "Run the built-in carrier simulator (marks messages sent, then delivered).")
+    var carrierSim = false
+
+    @Option(name: .long, help: ArgumentHelp("Simulator: milliseconds before each status report.", valueName: "ms"))
+    var simDelay = 300
+
+    @Option(name: .long, help: ArgumentHelp("Simulator: fraction of messages that fail (0 to 1).", valueName: "rate"))
+    var simFailureRate = 0.0
+
+    @Option(name: .long, help: ArgumentHelp("Simulator: a customer reply sent after each delivery (repeat for a script).", valueName: "text"))
+    var simReply: [String] = []
+
+    @Flag(name: .long, help: "Seed a demo directory (services, agents, templates) when the log is empty.")
+    var demo = false
+
+    @Option(name: .long, help: ArgumentHelp("Grant admin to a uid (repeatable).", valueName: "uid"))
+    var adminUid: [UInt32] = []
+    @Option(name: .long, help: ArgumentHelp("Grant admin to a group name or gid (repeatable).", valueName: "group"))
+    var adminGroup: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the frontend role (agent desktops, gateways) to a uid (repeatable).", valueName: "uid"))
+    var frontendUid: [UInt32] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the frontend role to a group name or gid (repeatable).", valueName: "group"))
+    var frontendGroup: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the carrier role (connectors) to a uid (repeatable).", valueName: "uid"))
+    var carrierUid: [UInt32] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the carrier role to a group name or gid (repeatable).", valueName: "group"))
+    var carrierGroup: [String] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the auditor role (read-only) to a uid (repeatable).", valueName: "uid"))
+    var auditorUid: [UInt32] = []
+    @Option(name: .long, help: ArgumentHelp("Grant the auditor role to a group name or gid (repeatable).", valueName: "group"))
+    var auditorGroup: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Most connections at once.", valueName: "n"))
+    var maxConnections = 1024
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \"\(logLevel)\"") }
+        guard (0...1).contains(simFailureRate) else { throw ValidationError("--sim-failure-rate must be between 0 and 1") }
+        guard simDelay >= 0 else { throw ValidationError("--sim-delay must not be negative") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        for name in adminGroup + frontendGroup + carrierGroup + auditorGroup where Self.gid(name) == nil {
+            throw ValidationError("unknown group \"\(name)\"")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "parleyd")
+        do {
+            try await serve(logger: logger)
+        } catch let failure as StartupCheck.Failure {
+            logger.critical("cannot start: \(failure.description)")
+            throw ExitCode.failure
+        } catch let error as StoreError {
+            logger.critical("cannot open the data directory \(data): \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func serve(logger: Logger) async throws {
+        let socketPath = socket ?? data + "/parleyd.sock"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        try StartupCheck.requirePrivateDirectory(data)
+        let socketDirectory = (socketPath as NSString).deletingLastPathComponent
+        try StartupCheck.requirePrivateDirectory(socketDirectory.isEmpty ? "." : socketDirectory)
+        let lock = try DirectoryLock(directory: data)
+        try StartupCheck.clearStaleSocket(socketPath)
+
+        let started = ContinuousClock.now
+        let engine = try Engine(directory: data)
+        if demo, engine.head.position == 0 {
+            _ = try engine.execute(DemoDirectory.commands.map { CommandRequest($0, actor: .system) })
+            logger.info("seeded the demo directory", metadata: ["events": "\(engine.head.position)"])
+        }
+        logger.info("opened the data directory", metadata: [
+            "data": "\(data)", "head.position": "\(engine.head.position)",
+            "open.duration": "\(ContinuousClock.now - started)",
+        ])
+
+        let feed = EventFeed(head: engine.head.position)
+        let writer = CommandWriter(engine: engine, feed: feed, logger: logger)
+        writer.start()
+        let policy = RolePolicy(
+            ownUid: getuid(),
+            uids: [.admin: Set(adminUid), .frontend: Set(frontendUid), .carrier: Set(carrierUid), .auditor: Set(auditorUid)],
+            gids: [
+                .admin: Set(adminGroup.compactMap(Self.gid)), .frontend: Set(frontendGroup.compactMap(Self.gid)),
+                .carrier: Set(carrierGroup.compactMap(Self.gid)), .auditor: Set(auditorGroup.compactMap(Self.gid)),
+            ]
+        )
+        var limits = ServerLimitsDefaults.limits
+        limits.maxConnections = maxConnections
+        let context = ServerContext(engine: engine, writer: writer, feed: feed, limits: limits, policy: policy, logger: logger)
+        var services: [any Service] = [SocketServer(context: context, socketPath: socketPath)]
+        if carrierSim {
+            services.append(CarrierSimulator(context: context, configuration: .init(
+                delay: .milliseconds(simDelay), failureRate: simFailureRate, replies: simReply
+            )))
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        await writer.shutdown()
+        withExtendedLifetime(lock) {}
+        logger.info("stopped cleanly")
+    }
+
+    /// A group's gid from its name or number.
+    static func gid(_ name: String) -> UInt32? {
+        if let number = UInt32(name) { return number }
+        guard let group = getgrnam(name) else { return nil }
+        return group.pointee.gr_gid
+    }
+}
