@@ -3,6 +3,13 @@ SWIFT ?= swift
 
 .PHONY: setup build test run clean
 
+# The daemon on ./data with a demo directory and the carrier simulator; Ctrl-C stops it.
+run: setup
+	$(SWIFT) build -c release --product parleyd
+	$(SWIFT) build -c release --product parley
+	@echo "parleyd: socket ./data/parleyd.sock; in another terminal try: .build/release/parley info"
+	.build/release/parleyd --data ./data --demo --carrier-sim --sim-reply "Thanks, that works for me!"
+
 setup:
 	@tools/setup
 

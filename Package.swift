@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(
             name: "ParleyServerTests",
             dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore"],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(

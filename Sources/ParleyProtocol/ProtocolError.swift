@@ -33,7 +33,7 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
 
     /// The line is not valid JSON.
     public static func parseError(_ detail: String) -> ProtocolError {
-        ProtocolError(code: -32700, type: "ParseError", message: "The line is not valid JSON: \(detail).")
+        ProtocolError(code: -32700, type: "ParseError", message: "The line is not valid JSON: \(detail)")
     }
 
     /// The line is not valid UTF-8.

@@ -10,7 +10,7 @@ import Synchronization
 public final class CommandWriter: Sendable {
     private struct Pending {
         let request: CommandRequest
-        let continuation: CheckedContinuation<CommandOutcome, any Error>
+        let ticket: CommandTicket
     }
 
     private struct State {
@@ -42,22 +42,25 @@ public final class CommandWriter: Sendable {
         thread.start()
     }
 
-    /// Queues a command and waits for its outcome, which is durable when returned.
-    /// - Throws: ``ProtocolError``-mapped ``StoreError`` when the batch failed, or
-    ///   ``WriterStopped`` once shutdown began.
-    public func submit(_ request: CommandRequest) async throws -> CommandOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let accepted = state.withLock { state -> Bool in
-                guard state.accepting else { return false }
-                state.queue.append(Pending(request: request, continuation: continuation))
-                return true
-            }
-            guard accepted else {
-                continuation.resume(throwing: WriterStopped())
-                return
-            }
-            wake()
+    /// Queues a command now, in the caller's order, and returns a ticket for its outcome.
+    ///
+    /// Commands a connection sends one after another are queued in that order, so they are
+    /// decided in that order even though their answers are awaited concurrently.
+    public func enqueue(_ request: CommandRequest) -> CommandTicket {
+        let ticket = CommandTicket()
+        let accepted = state.withLock { state -> Bool in
+            guard state.accepting else { return false }
+            state.queue.append(Pending(request: request, ticket: ticket))
+            return true
         }
+        if accepted { wake() } else { ticket.finish(.failure(WriterStopped())) }
+        return ticket
+    }
+
+    /// Queues a command and waits for its outcome, which is durable when returned.
+    /// - Throws: ``StoreError`` when the batch failed, or ``WriterStopped`` once shutdown began.
+    public func submit(_ request: CommandRequest) async throws -> CommandOutcome {
+        try await enqueue(request).outcome()
     }
 
     /// Stops taking commands, finishes every queued one durably, and returns when the thread exits.
@@ -110,10 +113,45 @@ public final class CommandWriter: Sendable {
         do {
             let outcomes = try engine.execute(batch.map(\.request))
             feed.publish(engine.head)
-            for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+            for (pending, outcome) in zip(batch, outcomes) { pending.ticket.finish(.success(outcome)) }
         } catch {
             logger.error("batch failed; nothing of it was written", metadata: ["batch.size": "\(batch.count)", "error": "\(error)"])
-            for pending in batch { pending.continuation.resume(throwing: error) }
+            for pending in batch { pending.ticket.finish(.failure(error)) }
+        }
+    }
+}
+
+/// The outcome of a queued command, to be awaited once.
+public final class CommandTicket: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<CommandOutcome, any Error>?)
+        case done(Result<CommandOutcome, any Error>)
+    }
+
+    private let state = Mutex(State.waiting(nil))
+
+    init() {}
+
+    /// Records the outcome, resuming a waiter if there is one.
+    func finish(_ result: Result<CommandOutcome, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<CommandOutcome, any Error>? in
+            guard case .waiting(let continuation) = state else { return nil }
+            state = .done(result)
+            return continuation
+        }
+        waiter?.resume(with: result)
+    }
+
+    /// Waits for the outcome; durable when returned.
+    public func outcome() async throws -> CommandOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<CommandOutcome, any Error>? in
+                switch state {
+                case .done(let result): return result
+                case .waiting: state = .waiting(continuation); return nil
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
         }
     }
 }

@@ -17,13 +17,19 @@ struct Handlers {
         ))
     }
 
-    /// Runs a command method: decodes it, waits for the writer's durable outcome.
-    func command(_ method: Method, _ params: Params) async throws(ProtocolError) -> String {
+    /// Decodes a command method's params and queues it with the writer at once, so a
+    /// connection's commands are decided in the order they arrived.
+    func enqueue(_ method: Method, _ params: Params) throws(ProtocolError) -> (Command, CommandTicket) {
         let (command, key) = try CommandDecoding.command(method, params)
         let request = CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key)
+        return (command, context.writer.enqueue(request))
+    }
+
+    /// Waits for a queued command's durable outcome and encodes the answer.
+    func answer(_ method: Method, _ command: Command, _ ticket: CommandTicket) async throws(ProtocolError) -> String {
         let outcome: CommandOutcome
         do {
-            outcome = try await context.writer.submit(request)
+            outcome = try await ticket.outcome()
         } catch is WriterStopped {
             throw .shuttingDown
         } catch StoreError.full {

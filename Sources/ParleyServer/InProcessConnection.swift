@@ -23,8 +23,11 @@ public final class InProcessConnection: LineSink {
     /// Server side: writes a line to the client.
     public func write(_ line: String) async throws { outputContinuation.yield(line) }
 
-    /// Server side: writes a line without waiting.
-    public func writeNow(_ line: String) { outputContinuation.yield(line) }
+    /// Server side: writes final lines and closes.
+    public func finish(_ lines: [String], grace: Duration) {
+        for line in lines { outputContinuation.yield(line) }
+        close()
+    }
 
     /// Server side: closes both directions.
     public func close() {

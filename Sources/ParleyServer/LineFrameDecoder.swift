@@ -49,7 +49,9 @@ struct LineFrameDecoder: ByteToMessageDecoder {
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A final line without a newline is still a line.
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if !discarding, buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
+        if !discarding, buffer.readableBytes > maxLineBytes + 1 {
+            _ = tooLong(context: context, buffer: &buffer)
+        } else if !discarding, buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
             let line = rest.last == UInt8(ascii: "\r") ? Array(rest.dropLast()) : rest
             context.fireChannelRead(wrapInboundOut(.line(line)))
         }

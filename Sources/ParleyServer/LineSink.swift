@@ -5,8 +5,9 @@
 public protocol LineSink: Sendable {
     /// Writes one line (without newline), waiting while the peer is not reading.
     func write(_ line: String) async throws
-    /// Queues one line without waiting for the peer (used for a final `events.end`).
-    func writeNow(_ line: String)
+    /// Queues final lines after everything already queued, without waiting for the peer,
+    /// and closes the connection once they are sent or `grace` has passed.
+    func finish(_ lines: [String], grace: Duration)
     /// Closes the connection.
     func close()
 }

@@ -97,8 +97,33 @@ public final class Session: Sendable {
             group.addTask { await self.send(self.responses.error(id: request.id, .tooManyRequests(self.context.limits.maxInFlight))) }
             return
         }
-        group.addTask {
-            await self.handle(request)
+        // Commands are queued with the writer here, in arrival order; answers are awaited concurrently.
+        var queued: (Method, Command, CommandTicket)?
+        if let method = Method(rawValue: request.method), method.isCommand, method.allows(peer.roles), !context.isShuttingDown {
+            do {
+                let (command, ticket) = try handlers.enqueue(method, request.params)
+                queued = (method, command, ticket)
+            } catch {
+                group.addTask {
+                    await self.send(self.responses.error(id: request.id, error))
+                    self.state.withLock { $0.inFlight -= 1 }
+                }
+                return
+            }
+        }
+        group.addTask { [queued] in
+            if let (method, command, ticket) = queued {
+                do {
+                    let result = try await self.handlers.answer(method, command, ticket)
+                    await self.send(self.responses.result(id: request.id, json: result))
+                } catch let error as ProtocolError {
+                    await self.send(self.responses.error(id: request.id, error))
+                } catch {
+                    await self.send(self.responses.error(id: request.id, .internalError("\(error)")))
+                }
+            } else {
+                await self.handle(request)
+            }
             self.state.withLock { $0.inFlight -= 1 }
         }
     }
@@ -127,7 +152,9 @@ public final class Session: Sendable {
             return (OpenRPC.document, nil)
         case .eventsSubscribe: return try subscribe(request.params)
         case .eventsUnsubscribe: return (try await unsubscribe(request.params), nil)
-        case _ where method.isCommand: return (try await handlers.command(method, request.params), nil)
+        case _ where method.isCommand:
+            let (command, ticket) = try handlers.enqueue(method, request.params)
+            return (try await handlers.answer(method, command, ticket), nil)
         default: return (try handlers.query(method, request.params), nil)
         }
     }
@@ -140,7 +167,13 @@ public final class Session: Sendable {
             if state.pendingWrites == 0 { state.lastProgress = .now }
             state.pendingWrites += 1
         }
-        do { try await sink.write(line) } catch { close() }
+        do {
+            try await sink.write(line)
+        } catch is CancellationError {
+            // The writing task was cancelled (an unsubscribe); the connection is fine.
+        } catch {
+            close()
+        }
         state.withLock { state in
             state.pendingWrites -= 1
             state.lastProgress = .now
@@ -158,13 +191,16 @@ public final class Session: Sendable {
             context.logger.warning("slow consumer: closing the connection", metadata: ["peer.uid": "\(peer.uid)"])
             let ended = state.withLock { state -> [(String, Subscription)] in
                 defer { state.subscriptions.removeAll() }
+                state.closed = true
                 return Array(state.subscriptions)
             }
-            for (id, subscription) in ended {
-                subscription.task?.cancel()
-                sink.writeNow(endNotification(id, reason: "slowConsumer", resumeAfter: subscription.cursor))
-            }
-            close()
+            for (_, subscription) in ended { subscription.task?.cancel() }
+            // The end notices go after what is already queued: a client that reads again within
+            // 30 s still sees every event it was sent, then why it was cut off. Its buffers are
+            // bounded (the channel's), and the connection closes after that in any case.
+            sink.finish(
+                ended.map { endNotification($0.0, reason: "slowConsumer", resumeAfter: $0.1.cursor) }, grace: .seconds(30)
+            )
             return
         }
     }
@@ -207,6 +243,7 @@ public final class Session: Sendable {
         subscription.task?.cancel()
         await subscription.task?.value
         let cursor = state.withLock { $0.subscriptions.removeValue(forKey: id)?.cursor } ?? subscription.cursor
+        await send(endNotification(id, reason: "unsubscribed", resumeAfter: cursor))
         return try responses.json(UnsubscribeAnswer(subscription: id, resumeAfter: cursor))
     }
 
@@ -235,9 +272,10 @@ public final class Session: Sendable {
         var lastCheckpoint = ContinuousClock.now
         let log = context.engine.log
         let projections = context.engine.projections
-        var reason = "unsubscribed"
+        var reason = "shutdown"
         while true {
-            if Task.isCancelled { reason = state.withLock { $0.closed } ? "closed" : "unsubscribed"; break }
+            // Cancelled: unsubscribed (which sends events.end itself) or the connection closed.
+            if Task.isCancelled { return }
             if context.isShuttingDown { reason = "shutdown"; break }
             let batch: [StoredEvent]
             do {

@@ -131,8 +131,13 @@ struct ChannelSink: LineSink {
         try await writer.write(buffer)
     }
 
-    func writeNow(_ line: String) {
-        channel.writeAndFlush(ByteBuffer(string: line + "\n"), promise: nil)
+    func finish(_ lines: [String], grace: Duration) {
+        let channel = self.channel
+        let text = lines.map { $0 + "\n" }.joined()
+        channel.writeAndFlush(ByteBuffer(string: text)).whenComplete { _ in channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(grace.components.seconds * 1_000_000_000))) {
+            channel.close(promise: nil)
+        }
     }
 
     func close() {

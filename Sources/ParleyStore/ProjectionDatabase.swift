@@ -95,7 +95,8 @@ public final class LMDBProjections: ProjectionWriting {
     public func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
         guard limit > 0 else { return [] }
         let cursor = try reader.cursor(database.database(table))
-        var entry = try cursor.seek(atOrAfter: after ?? prefix)
+        let start = after ?? prefix
+        var entry = start.isEmpty ? try cursor.first() : try cursor.seek(atOrAfter: start)
         if let after, let first = entry, first.key.elementsEqual(after) { entry = try cursor.next() }
         var result: [(key: [UInt8], value: [UInt8])] = []
         while let current = entry, result.count < limit, current.key.starts(with: prefix) {

@@ -13,6 +13,13 @@ public struct StoredEvent: Sendable, Hashable {
     /// SHA-256 of `prevHash ‖ body`.
     public var hash: ChainHash
 
+    /// Creates a stored event from its parts (the hash is not checked).
+    public init(recorded: RecordedEvent, prevHash: ChainHash, hash: ChainHash) {
+        self.recorded = recorded
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
     /// The stored format version.
     public static let format: UInt8 = 1
     /// Bytes before the body.

@@ -68,6 +68,9 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Most connections at once.", valueName: "n"))
     var maxConnections = 1024
 
+    @Option(name: .long, help: ArgumentHelp("Seconds a subscriber may leave the daemon's writes unread before it gets events.end (slowConsumer) and is disconnected.", valueName: "seconds"))
+    var slowConsumerTimeout = 10.0
+
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel = "info"
 
@@ -76,6 +79,7 @@ struct Parleyd: AsyncParsableCommand {
         guard (0...1).contains(simFailureRate) else { throw ValidationError("--sim-failure-rate must be between 0 and 1") }
         guard simDelay >= 0 else { throw ValidationError("--sim-delay must not be negative") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard slowConsumerTimeout > 0 else { throw ValidationError("--slow-consumer-timeout must be positive") }
         for name in adminGroup + frontendGroup + carrierGroup + auditorGroup where Self.gid(name) == nil {
             throw ValidationError("unknown group \"\(name)\"")
         }
@@ -133,7 +137,10 @@ struct Parleyd: AsyncParsableCommand {
         )
         var limits = ServerLimitsDefaults.limits
         limits.maxConnections = maxConnections
-        let context = ServerContext(engine: engine, writer: writer, feed: feed, limits: limits, policy: policy, logger: logger)
+        let context = ServerContext(
+            engine: engine, writer: writer, feed: feed, limits: limits, policy: policy,
+            slowConsumerTimeout: .milliseconds(Int(slowConsumerTimeout * 1000)), logger: logger
+        )
         var services: [any Service] = [SocketServer(context: context, socketPath: socketPath)]
         if carrierSim {
             services.append(CarrierSimulator(context: context, configuration: .init(

@@ -27,22 +27,27 @@ public final class SequentialIDs: IDSource {
     }
 }
 
-/// Random 128-bit ids, e.g. `m-3f9c0a…` (32 hex digits), for production.
+/// Random 80-bit ids in 16 lowercase base-32 digits, e.g. `m-k3v9q2x7ab4dn8rt`, for production.
+///
+/// 80 bits keep the chance of any collision below one in a million up to 10^9 ids,
+/// while staying short enough for a person to read out or type.
 public final class RandomIDs: IDSource {
     private var generator = SystemRandomNumberGenerator()
+    private static let digits = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 
     /// Creates a source.
     public init() {}
 
     /// A new random id.
     public func next(_ kind: IDKind) -> String {
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return kind.prefix + hex(high) + hex(low)
-    }
-
-    private func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        var high = UInt64(generator.next() as UInt16)
+        var low = generator.next() as UInt64
+        var out = [UInt8](repeating: 0, count: 16)
+        for index in (0..<16).reversed() {
+            out[index] = Self.digits[Int(low & 31)]
+            low = low >> 5 | (high & 31) << 59
+            high >>= 5
+        }
+        return kind.prefix + String(decoding: out, as: UTF8.self)
     }
 }

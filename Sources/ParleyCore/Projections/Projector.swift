@@ -145,7 +145,8 @@ public struct Projector<Store: ProjectionWriting> {
         let message = MessageRecord(
             messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount + 1,
             position: recorded.position, timestamp: recorded.timestamp, direction: .inbound, from: e.from, to: e.to,
-            text: e.text, attachments: e.attachments, agentId: nil, segments: 0, status: nil, statusDetail: nil,
+            text: e.text, attachments: e.attachments, agentId: nil, segments: SegmentCounter.count(e.text).segments,
+            status: nil, statusDetail: nil,
             carrierReference: e.carrierReference, inReplyTo: e.inReplyTo
         )
         try appendMessage(message, to: &record)
