@@ -8,7 +8,7 @@ struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Developer commands used by the test suite.",
         shouldDisplay: false,
-        subcommands: [AppendLoop.self, Head.self, CodecBench.self]
+        subcommands: [AppendLoop.self, Head.self, CodecBench.self, Generate.self]
     )
 
     /// Appends batches of sends forever, printing `committed BATCH FIRST LAST` after each durable commit.
@@ -65,6 +65,69 @@ struct Debug: ParsableCommand {
             let engine = try Engine(directory: data, options: EngineOptions(readOnly: true))
             let head = engine.head
             print("\(head.position) \(head.hash.hex)")
+        }
+    }
+
+    /// Fills a data directory with a realistic log of about N events (for benchmarks and audits).
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Generate a log of about N events: sends, delivery reports and replies over many agents and customers."
+        )
+
+        @Option(help: "The data directory (created).") var data: String
+        @Option(help: "Events to generate (approximately).") var events = 1_000_000
+        @Option(help: "Agents.") var agents = 200
+        @Option(help: "Commands per durable commit.") var batch = 2000
+
+        func run() throws {
+            let engine = try Engine(directory: data, options: EngineOptions(initialMapSize: 256 << 20))
+            var setup: [Command] = [
+                .putService(PutService(serviceId: "sales", name: "Sales", smsNumber: "+15550000001", smsEnabled: true, inboundChats: true)),
+            ]
+            for a in 0..<agents {
+                setup.append(.putAgent(PutAgent(agentId: "a\(a)", displayName: "Agent \(a)", did: "+1555100\(String(format: "%04d", a))", services: ["sales"])))
+                setup.append(.login(Login(agentId: "a\(a)", state: .ready)))
+            }
+            _ = try engine.execute(setup.map { CommandRequest($0, actor: .system) })
+            let frontend = Actor(uid: 1000, role: .frontend)
+            let carrier = Actor(uid: 1001, role: .carrier)
+            var n = 0
+            var pendingReports: [String] = []
+            let started = ContinuousClock.now
+            while engine.head.position < UInt64(events) {
+                var requests: [CommandRequest] = []
+                for _ in 0..<batch {
+                    n += 1
+                    let agent = n % agents
+                    let customer = "+1555\(String(format: "%07d", (n / 7) % 5_000_000))"
+                    switch n % 4 {
+                    case 0, 1:
+                        requests.append(CommandRequest(.send(SendMessage(
+                            agentId: "a\(agent)", serviceId: "sales", customerNumber: "+1555\(String(format: "%07d", agent * 1000 + n % 500))",
+                            text: "Hello, your order \(n) has shipped and will arrive on Tuesday. Reply here with any questions."
+                        )), actor: frontend))
+                    case 2:
+                        if let message = pendingReports.popLast() {
+                            requests.append(CommandRequest(.reportDelivery(ReportDelivery(messageId: message, status: .delivered)), actor: carrier))
+                        }
+                    default:
+                        requests.append(CommandRequest(.receive(ReceiveInbound(
+                            from: n % 3 == 0 ? "+1555\(String(format: "%07d", agent * 1000 + n % 500))" : customer,
+                            to: n % 11 == 0 ? "+1555100\(String(format: "%04d", agent))" : "+15550000001", text: "Thanks! \(n)"
+                        )), actor: carrier))
+                    }
+                }
+                for outcome in try engine.execute(requests) {
+                    for event in outcome.result?.events ?? [] {
+                        if case .messageSent(let e) = event.event { pendingReports.append(e.messageId) }
+                    }
+                }
+                if pendingReports.count > 10_000 { pendingReports.removeFirst(pendingReports.count - 10_000) }
+                FileHandle.standardError.write(Data("\rgenerated \(engine.head.position) events".utf8))
+            }
+            let elapsed = ContinuousClock.now - started
+            FileHandle.standardError.write(Data("\n".utf8))
+            print("generated \(engine.head.position) events in \(String(format: "%.1f", elapsed.seconds)) s")
         }
     }
 }

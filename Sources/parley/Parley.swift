@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `parley` command: client and offline tools for a Parley data directory.
 @main
@@ -9,7 +10,23 @@ struct Parley: ParsableCommand {
         subcommands: [
             ClientInfo.self, ClientCall.self, ClientSend.self, ClientTranscript.self, ClientRecent.self, ClientView.self,
             ClientTail.self, ClientLogin.self, ClientLogout.self, ClientState.self, ClientAccept.self, ClientEnd.self,
-            ClientInbound.self, Count.self, Debug.self,
+            ClientInbound.self, Count.self, LogCommand.self, AuditCommand.self, ProjectionsCommand.self, BackupCommand.self,
+            StatsCommand.self, Debug.self,
         ]
     )
+
+    /// Runs the command; usage errors exit 2 (not ArgumentParser's 64), as the tools document.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -98,6 +98,9 @@ struct Parleyd: AsyncParsableCommand {
         } catch let failure as StartupCheck.Failure {
             logger.critical("cannot start: \(failure.description)")
             throw ExitCode.failure
+        } catch let failure as DirectoryLockError {
+            logger.critical("cannot start: \(failure.description)")
+            throw ExitCode.failure
         } catch let error as StoreError {
             logger.critical("cannot open the data directory \(data): \(error)")
             throw ExitCode.failure

@@ -86,10 +86,26 @@ public struct BinaryReader {
     public mutating func readString() throws(BinaryDecodingError) -> String {
         let count = try readCount()
         let raw = try take(count)
+        // ASCII (most ids, numbers and texts) needs no validation beyond the check itself.
+        if Self.isASCII(raw) { return String(decoding: raw, as: UTF8.self) }
         guard let string = String(validating: raw, as: UTF8.self) else {
             throw BinaryDecodingError(reason: "invalid UTF-8 in string at offset \(offset - count)")
         }
         return string
+    }
+
+    private static func isASCII(_ raw: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        let count = raw.count
+        while index + 8 <= count {
+            if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            index += 8
+        }
+        while index < count {
+            if raw[index] & 0x80 != 0 { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Reads an optional string written by ``BinaryWriter/write(_:)-(String?)``.

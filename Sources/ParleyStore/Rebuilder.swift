@@ -1,0 +1,80 @@
+import Foundation
+import LMDB
+import ParleyCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rebuilds a data directory's projections from its log into a new file and swaps it in
+/// with one `rename`, so an interrupted rebuild leaves the old projections in place.
+/// The log is opened read-only and never written.
+public enum Rebuilder {
+    /// Rebuilds; the daemon must not be running (the caller checks the directory lock).
+    /// - Returns: The number of events applied.
+    @discardableResult
+    public static func rebuild(directory: String, progress: ((UInt64, UInt64) -> Void)? = nil) throws -> Int {
+        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        let head = try log.head()
+        let target = directory + "/" + Engine.projectionsFile
+        let scratch = target + ".rebuild"
+        unlink(scratch)
+        unlink(scratch + "-lock")
+        var applied = 0
+        do {
+            let projections = try ProjectionDatabase(path: scratch, readOnly: false, mapSize: 64 << 20)
+            try growing(projections.environment) { try projections.write { view in try projections.reset(in: view) } }
+            var from: UInt64 = 0
+            while from < head.position {
+                let batch = try log.read(after: from, limit: 8192)
+                guard let last = batch.last else { break }
+                try growing(projections.environment) {
+                    try projections.write { view in try Projector(store: view).apply(batch.map(\.recorded)) }
+                }
+                applied += batch.count
+                from = last.recorded.position
+                progress?(from, head.position)
+            }
+            try projections.environment.sync(force: true)
+        }
+        guard rename(scratch, target) == 0 else {
+            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "rename \(scratch)"))
+        }
+        unlink(scratch + "-lock")
+        let fd = open(directory, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+        return applied
+    }
+
+    private static func growing<R>(_ environment: Environment, _ body: () throws -> R) throws -> R {
+        while true {
+            do { return try body() } catch let error as LMDBError where error.isMapFull {
+                try environment.setMapSize(environment.mapSize * 2)
+            }
+        }
+    }
+}
+
+/// Consistent, compacted copies of a data directory, safe beside a running daemon.
+public enum Backup {
+    /// Copies the projections, then the log (so the copy's log is never behind its projections),
+    /// each as one consistent snapshot compacted with `mdb_env_copy2`.
+    /// - Returns: The head of the copied log.
+    public static func copy(directory: String, to destination: String) throws -> LogHead {
+        if mkdir(destination, 0o750) != 0, errno != EEXIST {
+            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdir \(destination)"))
+        }
+        for file in [Engine.logFile, Engine.projectionsFile] where FileManager.default.fileExists(atPath: destination + "/" + file) {
+            throw StoreError.storage(LMDBError(.init(rawValue: EEXIST), operation: "backup into \(destination)/\(file)"))
+        }
+        if FileManager.default.fileExists(atPath: directory + "/" + Engine.projectionsFile) {
+            let projections = try ProjectionDatabase(path: directory + "/" + Engine.projectionsFile, readOnly: true, mapSize: 64 << 20)
+            try projections.environment.copy(to: destination + "/" + Engine.projectionsFile, compact: true)
+        }
+        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        try log.environment.copy(to: destination + "/" + Engine.logFile, compact: true)
+        return try EventLog(path: destination + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20).head()
+    }
+}

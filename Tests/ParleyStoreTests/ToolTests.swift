@@ -1,0 +1,212 @@
+import Foundation
+import LMDB
+import ParleyCore
+import ParleyStore
+import Testing
+
+/// Runs `parley` with arguments; returns its exit status and output.
+func parley(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try parleyExecutable())
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+/// A fixture data directory holding the scenario log (every event type).
+func fixture(_ dir: TemporaryDirectory) throws -> (head: LogHead, events: Int) {
+    let engine = try openEngine(dir.path)
+    try run(engine, scenarioCommands)
+    return (engine.head, Int(engine.head.position))
+}
+
+@Suite("Offline tools", .serialized)
+struct ToolTests {
+    @Test("log dump prints every event as a JSON line with its chain hash, and honours --after/--until")
+    func logDump() throws {
+        let dir = try TemporaryDirectory()
+        let (head, count) = try fixture(dir)
+        let all = try parley(["log", "dump", "--data", dir.path])
+        #expect(all.status == 0)
+        let lines = all.stdout.split(separator: "\n")
+        #expect(lines.count == count)
+        let lastLine = String(lines.last ?? "")
+        let parsed = try JSONSerialization.jsonObject(with: Data(lastLine.utf8))
+        let last = try #require(parsed as? [String: Any])
+        #expect(last["hash"] as? String == head.hash.hex)
+        #expect(last["position"] as? Int == count)
+        let middle = try parley(["log", "dump", "--data", dir.path, "--after", "5", "--until", "9"])
+        #expect(middle.stdout.split(separator: "\n").count == 4)
+        try validateWithSchemas(lines.map(String.init), scratch: dir)
+    }
+
+    @Test("audit verify passes on a sound log and prints events, head position and hash")
+    func verifyPasses() throws {
+        let dir = try TemporaryDirectory()
+        let (head, count) = try fixture(dir)
+        let result = try parley(["audit", "verify", "--data", dir.path, "--json"])
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(report["events"] as? Int == count)
+        #expect(report["headHash"] as? String == head.hash.hex)
+        #expect(report["projectionsCheckedAt"] as? Int == count)
+        #expect((report["findings"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test("tampering makes audit verify exit 1 naming the position", arguments: ToolTampering.allCases)
+    func tampering(_ tampering: ToolTampering) throws {
+        let dir = try TemporaryDirectory()
+        let (head, _) = try fixture(dir)
+        let environment = try Environment(path: dir.child(Engine.logFile), options: EnvironmentOptions(maxDatabases: 8))
+        let events = try environment.openDatabase("events")
+        var extra: [String] = []
+        try environment.write { txn in
+            let key = Key.bigEndian(7)
+            let value = try #require(try txn.get(events, key).map { Array($0) })
+            switch tampering {
+            case .flipByte:
+                var changed = value
+                changed[changed.count - 2] ^= 0x20
+                try txn.put(events, key: key, value: changed)
+            case .delete:
+                try txn.delete(events, key: key)
+            case .swap:
+                let other = try #require(try txn.get(events, Key.bigEndian(8)).map { Array($0) })
+                try txn.put(events, key: key, value: other)
+                try txn.put(events, key: Key.bigEndian(8), value: value)
+            case .truncateTail:
+                for position in 7...head.position { try txn.delete(events, key: Key.bigEndian(position)) }
+                extra = ["--head", "\(head.position):\(head.hash.hex)"]
+            }
+        }
+        let result = try parley(["audit", "verify", "--data", dir.path] + extra)
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("FINDING  position 7"), "\(result.stdout)")
+    }
+
+    enum ToolTampering: CaseIterable { case flipByte, delete, swap, truncateTail }
+
+    @Test("audit replay shows what an agent saw at a position")
+    func replay() throws {
+        let dir = try TemporaryDirectory()
+        _ = try fixture(dir)
+        let engine = try openEngine(dir.path, readOnly: true)
+        let firstDid = try #require(try allEvents(engine).first { event in
+            if case .inboundReceived(let e) = event.recorded.event { return e.to == "+15550001001" }
+            return false
+        }).recorded.position
+        let before = try parley(["audit", "replay", "--data", dir.path, "--until", "\(firstDid - 1)", "--agent", "ann"])
+        let after = try parley(["audit", "replay", "--data", dir.path, "--until", "\(firstDid)", "--agent", "ann"])
+        #expect(before.status == 0 && after.status == 0)
+        func unread(_ json: String) throws -> Int? {
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            return ((object?["view"] as? [String: Any])?["agent"] as? [String: Any])?["unread"] as? Int
+        }
+        #expect(try unread(before.stdout) == 0)
+        #expect(try unread(after.stdout) == 1)
+        let sent = try parley(["audit", "replay", "--data", dir.path, "--until", "14", "--conversation", "c-1"])
+        let delivered = try parley(["audit", "replay", "--data", dir.path, "--until", "15", "--conversation", "c-1"])
+        #expect(sent.stdout.contains("\"status\":\"sent\""), "at 14 the carrier had reported sent")
+        #expect(delivered.stdout.contains("\"status\":\"delivered\""), "at 15, delivered")
+    }
+
+    @Test("projections rebuild gives byte-identical projections and refuses while a daemon holds the directory")
+    func rebuild() throws {
+        let dir = try TemporaryDirectory()
+        let live: [(table: Table, key: [UInt8], value: [UInt8])]
+        do {
+            let engine = try openEngine(dir.path)
+            try run(engine, scenarioCommands)
+            live = try engine.projections.dump()
+        }
+        let result = try parley(["projections", "rebuild", "--data", dir.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let reopened = try openEngine(dir.path, readOnly: true)
+        expectSameDump(try reopened.projections.dump(), live)
+
+        let lock = try DirectoryLock(directory: dir.path)
+        let refused = try parley(["projections", "rebuild", "--data", dir.path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("holds"))
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test("a rebuild killed at random moments leaves a directory that opens with correct projections")
+    func rebuildKilled() throws {
+        let dir = try TemporaryDirectory()
+        let expected: [(table: Table, key: [UInt8], value: [UInt8])]
+        do {
+            let engine = try openEngine(dir.path, mapSize: 1 << 20)
+            try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
+            for batch in 0..<30 {
+                _ = try engine.execute((0..<100).map { i in
+                    CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555300\(String(format: "%04d", batch * 100 + i))", text: "m")), actor: frontend)
+                })
+            }
+            expected = try engine.projections.dump()
+        }
+        var generator = SplitMix(seed: 42)
+        for _ in 0..<8 {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: try parleyExecutable())
+            child.arguments = ["projections", "rebuild", "--data", dir.path]
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            usleep(UInt32.random(in: 1_000...120_000, using: &generator))
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            let engine = try openEngine(dir.path)
+            expectSameDump(try engine.projections.dump(), expected)
+        }
+    }
+
+    @Test("a backup taken under write load verifies and matches the log up to its head")
+    func backupUnderLoad() async throws {
+        let dir = try TemporaryDirectory()
+        let engine = try openEngine(dir.path)
+        try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
+        let writer = Task.detached {
+            for batch in 0..<60 {
+                _ = try engine.execute((0..<20).map { i in
+                    CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555400\(String(format: "%04d", batch * 20 + i))", text: "load")), actor: frontend)
+                })
+            }
+        }
+        try await Task.sleep(for: .milliseconds(40))
+        let copy = dir.child("copy")
+        let result = try parley(["backup", "--data", dir.path, "--to", copy])
+        #expect(result.status == 0, "\(result.stderr)")
+        try await writer.value
+        let verify = try parley(["audit", "verify", "--data", copy])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let backupLog = try EventLog(path: copy + "/" + Engine.logFile, readOnly: true, mapSize: 1 << 20)
+        let backupHead = try backupLog.head()
+        #expect(backupHead.position > 0 && backupHead.position <= engine.head.position)
+        #expect(try engine.log.event(at: backupHead.position)?.hash == backupHead.hash, "the copy is a prefix of the live log")
+        let again = try parley(["backup", "--data", dir.path, "--to", copy])
+        #expect(again.status == 2, "an existing copy is not overwritten")
+    }
+
+    @Test("stats counts events by type; usage errors exit 2")
+    func stats() throws {
+        let dir = try TemporaryDirectory()
+        let (_, count) = try fixture(dir)
+        let result = try parley(["stats", "--data", dir.path, "--json"])
+        #expect(result.status == 0)
+        let stats = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(stats["events"] as? Int == count)
+        let byType = try #require(stats["eventsByType"] as? [String: Int])
+        #expect(byType.values.reduce(0, +) == count)
+        #expect(byType["MessageSent"] == 2)
+        #expect(try parley(["stats", "--data", dir.child("missing")]).status == 2)
+        #expect(try parley(["audit", "verify", "--no-such-flag"]).status == 2)
+    }
+}
