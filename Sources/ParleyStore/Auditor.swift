@@ -1,5 +1,5 @@
 import LMDB
-public import ParleyCore
+import ParleyCore
 
 /// Verifies a data directory without trusting the daemon: the hash chain, gapless positions
 /// and stream versions, the stream and idempotency indexes, every event's values, the
@@ -134,7 +134,7 @@ public struct Auditor {
         try log.environment.read { txn in
             let cursor = try txn.cursor(log.idempotency)
             var entry = try cursor.first()
-            while let current = entry {
+            while entry != nil {
                 indexed += 1
                 entry = try cursor.next()
             }

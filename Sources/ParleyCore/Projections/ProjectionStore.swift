@@ -16,13 +16,29 @@ public protocol ProjectionWriting: ProjectionReading {
 
 /// Projection tables held in memory, ordered like LMDB: for tests, audits and replays.
 ///
-/// Keys of the form `owner 0x00 rest` are also kept sorted per owner, so the prefix scans
-/// the projections make (a transcript, an agent's Recent items) cost a binary search, not
-/// a sort of the whole table.
+/// The tables scanned by owner (`owner 0x00 rest` keys: transcripts, Recent, open chats,
+/// pending requests) also keep each owner's keys, sorted lazily, so those scans cost
+/// about the owner's size, not a sort of the whole table.
 public final class MemoryProjections: ProjectionWriting, @unchecked Sendable {
     /// Every table's entries.
     public private(set) var tables: [Table: [[UInt8]: [UInt8]]] = [:]
-    private var owners: [Table: [[UInt8]: [[UInt8]]]] = [:]
+    private var owners: [Table: [[UInt8]: OwnerKeys]] = [:]
+
+    /// Tables whose scans are by owner prefix.
+    private static let ownerScanned: Set<Table> = [.transcripts, .recent, .agentChats, .pendingRequests]
+
+    /// One owner's keys; `sorted` is rebuilt on demand after an out-of-order change.
+    private final class OwnerKeys {
+        var keys = Set<[UInt8]>()
+        var sorted: [[UInt8]]? = []
+
+        func ordered() -> [[UInt8]] {
+            if let sorted { return sorted }
+            let fresh = keys.sorted { $0.lexicographicallyPrecedes($1) }
+            sorted = fresh
+            return fresh
+        }
+    }
 
     /// Creates empty tables.
     public init() {}
@@ -34,31 +50,42 @@ public final class MemoryProjections: ProjectionWriting, @unchecked Sendable {
     public func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) -> [(key: [UInt8], value: [UInt8])] {
         guard let entries = tables[table] else { return [] }
         let candidates: [[UInt8]]
-        if let owner = Self.owner(of: prefix), owner.count == prefix.count {
-            candidates = owners[table]?[owner] ?? []
+        if Self.ownerScanned.contains(table), let owner = Self.owner(of: prefix), owner.count == prefix.count {
+            candidates = owners[table]?[owner]?.ordered() ?? []
         } else {
             candidates = entries.keys.filter { $0.starts(with: prefix) }.sorted { $0.lexicographicallyPrecedes($1) }
         }
-        let start = after.map { bound in Self.insertionIndex(of: bound, in: candidates, after: true) } ?? 0
+        let start = after.map { bound in Self.firstIndex(above: bound, in: candidates) } ?? 0
         return candidates[start...].prefix(limit).map { ($0, entries[$0] ?? []) }
     }
 
     /// Stores `value` under `key`.
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) {
-        if tables[table, default: [:]].updateValue(value, forKey: key) == nil, let owner = Self.owner(of: key) {
-            var keys = owners[table, default: [:]][owner, default: []]
-            keys.insert(key, at: Self.insertionIndex(of: key, in: keys, after: false))
-            owners[table, default: [:]][owner] = keys
+        let isNew = tables[table, default: [:]].updateValue(value, forKey: key) == nil
+        guard isNew, Self.ownerScanned.contains(table), let owner = Self.owner(of: key) else { return }
+        let index = ownerKeys(table, owner)
+        index.keys.insert(key)
+        if let last = index.sorted?.last, !last.lexicographicallyPrecedes(key) {
+            index.sorted = nil
+        } else {
+            index.sorted?.append(key)
         }
     }
 
     /// Removes `key`.
     public func delete(_ table: Table, _ key: [UInt8]) {
-        guard tables[table]?.removeValue(forKey: key) != nil, let owner = Self.owner(of: key) else { return }
-        guard var keys = owners[table]?[owner] else { return }
-        let index = Self.insertionIndex(of: key, in: keys, after: false)
-        if index < keys.count, keys[index] == key { keys.remove(at: index) }
-        owners[table]?[owner] = keys.isEmpty ? nil : keys
+        guard tables[table]?.removeValue(forKey: key) != nil, Self.ownerScanned.contains(table),
+            let owner = Self.owner(of: key), let index = owners[table]?[owner]
+        else { return }
+        index.keys.remove(key)
+        index.sorted = nil
+    }
+
+    private func ownerKeys(_ table: Table, _ owner: [UInt8]) -> OwnerKeys {
+        if let existing = owners[table]?[owner] { return existing }
+        let created = OwnerKeys()
+        owners[table, default: [:]][owner] = created
+        return created
     }
 
     /// Every entry of every table in key order, for comparing two stores byte for byte.
@@ -74,14 +101,13 @@ public final class MemoryProjections: ProjectionWriting, @unchecked Sendable {
         return Array(key[...zero])
     }
 
-    /// Where `key` goes in sorted `keys`: the first index not below it (or, with `after`, above it).
-    private static func insertionIndex(of key: [UInt8], in keys: [[UInt8]], after: Bool) -> Int {
+    /// The index of the first key in sorted `keys` above `bound`.
+    private static func firstIndex(above bound: [UInt8], in keys: [[UInt8]]) -> Int {
         var low = 0
         var high = keys.count
         while low < high {
             let middle = (low + high) / 2
-            let goesRight = after ? !key.lexicographicallyPrecedes(keys[middle]) : keys[middle].lexicographicallyPrecedes(key)
-            if goesRight { low = middle + 1 } else { high = middle }
+            if bound.lexicographicallyPrecedes(keys[middle]) { high = middle } else { low = middle + 1 }
         }
         return low
     }
