@@ -5,7 +5,7 @@ import Foundation
 // JSON-RPC calls and prints the answer as a few stable text lines (or, with --json, as the raw
 // result on one compact JSON line with sorted keys). Exit codes: 0 success, 1 the server refused
 // (an error answer, printed as `error: TYPE: message` on stderr), 2 the daemon could not be
-// reached or the connection broke, 64 a usage error.
+// reached or the connection broke; a usage error also exits 2.
 
 /// `parley call METHOD [PARAMS_JSON]`: any method, raw.
 struct ClientCall: ParsableCommand {

@@ -1,4 +1,5 @@
 import Foundation
+import LMDB
 import ParleyCore
 import ParleyStore
 import Testing
@@ -144,4 +145,41 @@ func parleyExecutable() throws -> String {
         throw POSIXError(.ENOENT)
     }
     return fallback
+}
+
+/// Ways to damage a log, for tests that the audit finds them.
+enum Tampering: CaseIterable {
+    /// Flip one bit in an event's body.
+    case flipByte
+    /// Delete one event.
+    case delete
+    /// Swap an event with the next one.
+    case swap
+    /// Delete every event from the position on.
+    case truncateTail
+}
+
+/// Damages the log of `dir` at `position` directly through LMDB, as an attacker with the file would.
+func tamper(_ dir: TemporaryDirectory, _ tampering: Tampering, at position: UInt64, head: UInt64 = 0) throws {
+    let environment = try Environment(path: dir.child(Engine.logFile), options: EnvironmentOptions(maxDatabases: 8))
+    let events = try environment.openDatabase("events")
+    try environment.write { txn in
+        let key = Key.bigEndian(position)
+        let value = try #require(try txn.get(events, key).map { Array($0) })
+        switch tampering {
+        case .flipByte:
+            var changed = value
+            changed[changed.count - 3] ^= 0x01
+            try txn.put(events, key: key, value: changed)
+        case .delete:
+            try txn.delete(events, key: key)
+        case .swap:
+            let next = Key.bigEndian(position + 1)
+            let other = try #require(try txn.get(events, next).map { Array($0) })
+            try txn.put(events, key: key, value: other)
+            try txn.put(events, key: next, value: value)
+        case .truncateTail:
+            for doomed in position...max(position, head) { try txn.delete(events, key: Key.bigEndian(doomed)) }
+        }
+    }
 }

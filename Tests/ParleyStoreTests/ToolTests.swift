@@ -60,38 +60,17 @@ struct ToolTests {
         #expect((report["findings"] as? [Any])?.isEmpty == true)
     }
 
-    @Test("tampering makes audit verify exit 1 naming the position", arguments: ToolTampering.allCases)
-    func tampering(_ tampering: ToolTampering) throws {
+    @Test("tampering makes audit verify exit 1 naming the position", arguments: Tampering.allCases)
+    func tampering(_ tampering: Tampering) throws {
         let dir = try TemporaryDirectory()
         let (head, _) = try fixture(dir)
-        let environment = try Environment(path: dir.child(Engine.logFile), options: EnvironmentOptions(maxDatabases: 8))
-        let events = try environment.openDatabase("events")
-        var extra: [String] = []
-        try environment.write { txn in
-            let key = Key.bigEndian(7)
-            let value = try #require(try txn.get(events, key).map { Array($0) })
-            switch tampering {
-            case .flipByte:
-                var changed = value
-                changed[changed.count - 2] ^= 0x20
-                try txn.put(events, key: key, value: changed)
-            case .delete:
-                try txn.delete(events, key: key)
-            case .swap:
-                let other = try #require(try txn.get(events, Key.bigEndian(8)).map { Array($0) })
-                try txn.put(events, key: key, value: other)
-                try txn.put(events, key: Key.bigEndian(8), value: value)
-            case .truncateTail:
-                for position in 7...head.position { try txn.delete(events, key: Key.bigEndian(position)) }
-                extra = ["--head", "\(head.position):\(head.hash.hex)"]
-            }
-        }
+        try tamper(dir, tampering, at: 7, head: head.position)
+        let extra = tampering == .truncateTail ? ["--head", "\(head.position):\(head.hash.hex)"] : []
         let result = try parley(["audit", "verify", "--data", dir.path] + extra)
         #expect(result.status == 1, "\(result.stdout)")
         #expect(result.stdout.contains("FINDING  position 7"), "\(result.stdout)")
     }
 
-    enum ToolTampering: CaseIterable { case flipByte, delete, swap, truncateTail }
 
     @Test("audit replay shows what an agent saw at a position")
     func replay() throws {
