@@ -154,9 +154,12 @@ enum ClientFormat {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
 
-    /// ` (replayed)` when a command's answer is an idempotent replay.
+    /// ` (replayed …)` when a command's answer is an idempotent replay, ` (nothing changed)` when
+    /// the command appended no event (a repeated login or accept, say).
     static func replayed(_ result: [String: Any]) -> String {
-        ClientJSON.bool(result["replayed"]) == true ? " (replayed: an earlier command with this key)" : ""
+        if ClientJSON.bool(result["replayed"]) == true { return " (replayed: an earlier command with this key)" }
+        if let events = result["events"] as? [Any], events.isEmpty { return " (nothing changed)" }
+        return ""
     }
 
     /// One transcript line:

@@ -33,7 +33,7 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The socket path (default: DIR/parleyd.sock). Its directory must not be group- or world-writable.", valueName: "path"))
     var socket: String?
 
-    @Flag(name: .long, help: "Run the built-in carrier simulator (marks messages sent, then delivered).")
+    @Flag(name: .long, help: "Run the built-in carrier simulator: marks each message sent, then delivered (or failed), and with --sim-reply answers as the customer.")
     var carrierSim = false
 
     @Option(name: .long, help: ArgumentHelp("Simulator: milliseconds before each status report.", valueName: "ms"))
@@ -42,7 +42,7 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Simulator: fraction of messages that fail (0 to 1).", valueName: "rate"))
     var simFailureRate = 0.0
 
-    @Option(name: .long, help: ArgumentHelp("Simulator: a customer reply sent after each delivery (repeat for a script).", valueName: "text"))
+    @Option(name: .long, help: ArgumentHelp("Simulator: a customer reply sent after each delivery (repeat the option for a script; replies cycle).", valueName: "text"))
     var simReply: [String] = []
 
     @Flag(name: .long, help: "Seed a demo directory (services, agents, templates) when the log is empty.")
