@@ -8,7 +8,7 @@ import Synchronization
 /// the in-flight limit), and runs the connection's subscriptions.
 public final class Session: Sendable {
     private struct Subscription {
-        var task: Task<Void, Never>?
+        var task: Task<UInt64, Never>?
         var cursor: UInt64
     }
 
@@ -49,7 +49,7 @@ public final class Session: Sendable {
                         break
                     }
                     if line.isEmpty || state.withLock({ $0.closed }) { continue }
-                    receive(line, group: &group)
+                    await receive(line, group: &group)
                 }
             } catch {
                 context.logger.debug("connection input ended", metadata: ["error": "\(error)", "peer.uid": "\(peer.uid)"])
@@ -65,7 +65,7 @@ public final class Session: Sendable {
     public func drain(limit: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + limit
         let tasks = state.withLock { $0.subscriptions.values.compactMap(\.task) }
-        for task in tasks { await task.value }
+        for task in tasks { _ = await task.value }
         while ContinuousClock.now < deadline {
             let idle = state.withLock { $0.inFlight == 0 && $0.pendingWrites == 0 }
             if idle { break }
@@ -80,11 +80,13 @@ public final class Session: Sendable {
         sink.close()
     }
 
-    private func receive(_ line: [UInt8], group: inout DiscardingTaskGroup) {
+    /// Handles one line. Refusals that need no work are answered inline, so a client flooding
+    /// bad lines is slowed by its own unread answers instead of piling up tasks.
+    private func receive(_ line: [UInt8], group: inout DiscardingTaskGroup) async {
         let request: Request
         switch Request.parse(line, maxDepth: context.limits.maxDepth) {
         case .failure(let failure):
-            group.addTask { await self.send(self.responses.error(id: failure.id, failure.error)) }
+            await send(responses.error(id: failure.id, failure.error))
             return
         case .success(let parsed): request = parsed
         }
@@ -94,7 +96,7 @@ public final class Session: Sendable {
             return true
         }
         guard admitted else {
-            group.addTask { await self.send(self.responses.error(id: request.id, .tooManyRequests(self.context.limits.maxInFlight))) }
+            await send(responses.error(id: request.id, .tooManyRequests(context.limits.maxInFlight)))
             return
         }
         // Commands are queued with the writer here, in arrival order; answers are awaited concurrently.
@@ -104,10 +106,8 @@ public final class Session: Sendable {
                 let (command, ticket) = try handlers.enqueue(method, request.params)
                 queued = (method, command, ticket)
             } catch {
-                group.addTask {
-                    await self.send(self.responses.error(id: request.id, error))
-                    self.state.withLock { $0.inFlight -= 1 }
-                }
+                await send(responses.error(id: request.id, error))
+                state.withLock { $0.inFlight -= 1 }
                 return
             }
         }
@@ -162,21 +162,26 @@ public final class Session: Sendable {
     // MARK: Writing
 
     /// Writes one line, tracking progress for the slow-consumer check.
-    func send(_ line: String) async {
+    @discardableResult
+    func send(_ line: String) async -> Bool {
         state.withLock { state in
             if state.pendingWrites == 0 { state.lastProgress = .now }
             state.pendingWrites += 1
         }
+        defer {
+            state.withLock { state in
+                state.pendingWrites -= 1
+                state.lastProgress = .now
+            }
+        }
         do {
             try await sink.write(line)
+            return true
         } catch is CancellationError {
-            // The writing task was cancelled (an unsubscribe); the connection is fine.
+            return false  // the writing task was cancelled (an unsubscribe); the connection is fine
         } catch {
             close()
-        }
-        state.withLock { state in
-            state.pendingWrites -= 1
-            state.lastProgress = .now
+            return false
         }
     }
 
@@ -239,10 +244,11 @@ public final class Session: Sendable {
         var p = params
         let id = try p.string("subscription")
         try p.finish()
-        guard let subscription = state.withLock({ $0.subscriptions[id] }) else { throw ProtocolError.unknownSubscription(id) }
-        subscription.task?.cancel()
-        await subscription.task?.value
-        let cursor = state.withLock { $0.subscriptions.removeValue(forKey: id)?.cursor } ?? subscription.cursor
+        guard let removed = state.withLock({ $0.subscriptions.removeValue(forKey: id) }) else {
+            throw ProtocolError.unknownSubscription(id)
+        }
+        removed.task?.cancel()
+        let cursor = await removed.task?.value ?? removed.cursor
         await send(endNotification(id, reason: "unsubscribed", resumeAfter: cursor))
         return try responses.json(UnsubscribeAnswer(subscription: id, resumeAfter: cursor))
     }
@@ -251,7 +257,7 @@ public final class Session: Sendable {
         let all = state.withLock { Array($0.subscriptions.values) }
         for subscription in all {
             subscription.task?.cancel()
-            await subscription.task?.value
+            _ = await subscription.task?.value
         }
     }
 
@@ -265,7 +271,7 @@ public final class Session: Sendable {
     /// Delivers matching events after `start` in log order, then `events.caughtUp`, then live
     /// events as the head moves; ends with `events.end`. Reads the log in chunks: a slow
     /// reader costs disk reads, never a growing queue.
-    private func deliver(_ id: String, from start: UInt64, filter: SubscriptionFilter) async {
+    private func deliver(_ id: String, from start: UInt64, filter: SubscriptionFilter) async -> UInt64 {
         var cursor = start
         var caughtUp = false
         var lastNotified = start
@@ -275,11 +281,14 @@ public final class Session: Sendable {
         var reason = "shutdown"
         while true {
             // Cancelled: unsubscribed (which sends events.end itself) or the connection closed.
-            if Task.isCancelled { return }
+            if Task.isCancelled { return cursor }
             if context.isShuttingDown { reason = "shutdown"; break }
+            // Only up to the published head: an event is published once the projections that the
+            // filter consults hold it too.
+            let published = context.feed.head
             let batch: [StoredEvent]
             do {
-                batch = try log.read(after: cursor, limit: 256)
+                batch = published > cursor ? try log.read(after: cursor, limit: Int(min(256, published - cursor))) : []
             } catch {
                 context.logger.error("subscription read failed", metadata: ["error": "\(error)"])
                 reason = "error"
@@ -298,17 +307,17 @@ public final class Session: Sendable {
                 await context.feed.wait(after: cursor)
                 continue
             }
-            let lines: [String]
+            let lines: [(position: UInt64, line: String?)]
             do {
                 lines = try projections.read { view in
-                    try batch.compactMap { stored -> String? in
-                        guard try filter.matches(stored.recorded, view: view) else { return nil }
+                    try batch.map { stored -> (position: UInt64, line: String?) in
+                        guard try filter.matches(stored.recorded, view: view) else { return (stored.recorded.position, nil) }
                         let event = try context.eventJSON.line(stored.recorded)
                         let unread = try filter.unread(after: stored.recorded, view: view).map { ",\"unread\":\($0)" } ?? ""
-                        return responses.notification(
+                        return (stored.recorded.position, responses.notification(
                             method: "events.event",
                             json: "{\"event\":\(event),\"position\":\(stored.recorded.position),\"subscription\":\(JSONText.quote(id))\(unread)}"
-                        )
+                        ))
                     }
                 }
             } catch {
@@ -316,11 +325,17 @@ public final class Session: Sendable {
                 reason = "error"
                 break
             }
-            for line in lines { await send(line) }
-            let last = batch[batch.count - 1].recorded.position
-            if !lines.isEmpty { lastNotified = last; lastCheckpoint = .now }
-            cursor = last
-            state.withLock { $0.subscriptions[id]?.cursor = last }
+            // The cursor moves past an event only once its line is written (or it was filtered out),
+            // so resumeAfter never skips an event the client did not get.
+            for (position, line) in lines {
+                if let line {
+                    guard await send(line) else { return cursor }
+                    lastNotified = position
+                    lastCheckpoint = .now
+                }
+                cursor = position
+                state.withLock { $0.subscriptions[id]?.cursor = position }
+            }
             if !filter.isEverything, cursor > lastNotified, ContinuousClock.now - lastCheckpoint > .seconds(1) {
                 await checkpoint(id, cursor)
                 lastNotified = cursor
@@ -330,6 +345,7 @@ public final class Session: Sendable {
         if !state.withLock({ $0.closed }) {
             await send(endNotification(id, reason: reason, resumeAfter: cursor))
         }
+        return cursor
     }
 
     private func checkpoint(_ id: String, _ position: UInt64) async {

@@ -61,10 +61,7 @@ public struct Auditor {
         }
 
         // 2. Projections snapshot (its checkpoint tells how far to compare).
-        let stored = try projections?.read { view -> (checkpoint: UInt64, entries: [(table: Table, key: [UInt8], value: [UInt8])])? in
-            let checkpoint = try view.checkpoint()
-            return (checkpoint, try projections?.dump() ?? [])
-        } ?? nil
+        let stored = try projections?.snapshot()
         if let stored, stored.checkpoint > chain.head.position {
             found(chain.head.position + 1, "the projections were built up to position \(stored.checkpoint) but the log ends at \(chain.head.position): events are missing")
         }

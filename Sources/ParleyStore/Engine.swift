@@ -44,6 +44,7 @@ public final class Engine: Sendable {
     /// Used only inside `execute`, which runs on one thread at a time.
     nonisolated(unsafe) private let ids: any IDSource
     private let committedHead: Mutex<LogHead>
+    private let projectionsBehind = Mutex(false)
 
     /// The log file name inside the data directory.
     public static let logFile = "log.mdb"
@@ -127,42 +128,53 @@ public final class Engine: Sendable {
     /// - Throws: ``StoreError`` when the batch could not be committed; then nothing of it was.
     public func execute(_ batch: [CommandRequest]) throws -> [CommandOutcome] {
         guard !options.readOnly else { throw StoreError.readOnly }
+        if projectionsBehind.withLock({ $0 }) {
+            // An earlier batch is in the log but not in the projections: never decide against them.
+            try catchUp()
+            projectionsBehind.withLock { $0 = false }
+        }
         let now = options.clock()
         while true {
             var logCommitted = false
             var outcomes: [CommandOutcome] = []
-            var newHead = head
             do {
                 try projections.write { view in
+                    var newHead = head
                     try tagged(.log) {
                         try log.environment.write { txn in
                             (outcomes, newHead) = try decideAndAppend(batch, now: now, view: view, txn: txn)
                         }
                     }
+                    // Durable from here on: whatever happens to the projections, these outcomes stand.
                     logCommitted = true
+                    committedHead.withLock { $0 = newHead }
                 }
-                committedHead.withLock { $0 = newHead }
+                return outcomes
+            } catch where logCommitted {
+                // Only the projections' commit failed. Never re-run the batch: repair the projections
+                // from the log (growing the map if that was the trouble) and answer; if the repair fails
+                // too, the next batch repairs them before deciding anything.
+                projectionsBehind.withLock { $0 = true }
+                do {
+                    if (error as? LMDBError)?.isMapFull == true { try grow(projections.environment) }
+                    try catchUp()
+                    projectionsBehind.withLock { $0 = false }
+                } catch {
+                    // Reported by the next batch, which cannot proceed until the projections catch up.
+                }
                 return outcomes
             } catch let full as MapFull {
-                if logCommitted {
-                    // The log holds the batch; only the projections' commit failed. Never re-run it:
-                    // grow and catch the projections up from the log, then answer.
-                    committedHead.withLock { $0 = newHead }
-                    try grow(projections.environment)
-                    try catchUp()
-                    return outcomes
-                }
                 try grow(full.environment == .log ? log.environment : projections.environment)
             } catch let error as LMDBError where error.isMapFull {
-                if logCommitted {
-                    committedHead.withLock { $0 = newHead }
-                    try grow(projections.environment)
-                    try catchUp()
-                    return outcomes
-                }
                 try grow(projections.environment)
             }
         }
+    }
+
+    /// Forces the projections to disk (they commit without fsync); called at a clean shutdown.
+    public func flush() throws {
+        guard !options.readOnly else { return }
+        try projections.environment.sync(force: true)
     }
 
     private func decideAndAppend(
@@ -199,6 +211,10 @@ public final class Engine: Sendable {
                 }
             } catch let rejection as Rejection {
                 outcomes.append(.rejected(rejection))
+                continue
+            } catch let error as LMDBError {
+                // A value LMDB refuses as a key (empty, or over 511 bytes) fails this command, not the batch.
+                outcomes.append(.rejected(.invalidArgument(field: "params", reason: "an id is empty or too long (\(error.code.rawValue))")))
                 continue
             }
             var recorded: [RecordedEvent] = []

@@ -59,7 +59,12 @@ public final class ProjectionDatabase: Sendable {
 
     /// Every entry of every table in key order (for comparing stores byte for byte).
     public func dump() throws -> [(table: Table, key: [UInt8], value: [UInt8])] {
-        try environment.read { txn in
+        try environment.read { txn in try dump(in: txn) }
+    }
+
+    /// Every entry of every table as `txn` sees them.
+    func dump(in txn: ReadTransaction) throws -> [(table: Table, key: [UInt8], value: [UInt8])] {
+        do {
             var result: [(table: Table, key: [UInt8], value: [UInt8])] = []
             for table in Table.allCases {
                 let cursor = try txn.cursor(database(table))
@@ -70,6 +75,13 @@ public final class ProjectionDatabase: Sendable {
                 }
             }
             return result
+        }
+    }
+
+    /// The checkpoint and every entry, from one snapshot.
+    public func snapshot() throws -> (checkpoint: UInt64, entries: [(table: Table, key: [UInt8], value: [UInt8])]) {
+        try environment.read { txn in
+            (try LMDBProjections(database: self, reader: txn, writer: nil).checkpoint(), try dump(in: txn))
         }
     }
 }

@@ -39,7 +39,8 @@ public enum Rebuilder {
         guard rename(scratch, target) == 0 else {
             throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "rename \(scratch)"))
         }
-        unlink(scratch + "-lock")
+        // The new file's own lock file replaces the old one, whose reader table described the old file.
+        rename(scratch + "-lock", target + "-lock")
         let fd = open(directory, O_RDONLY)
         if fd >= 0 {
             fsync(fd)

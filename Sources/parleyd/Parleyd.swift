@@ -159,6 +159,7 @@ struct Parleyd: AsyncParsableCommand {
         )
         try await group.run()
         await writer.shutdown()
+        try engine.flush()
         withExtendedLifetime(lock) {}
         logger.info("stopped cleanly")
     }

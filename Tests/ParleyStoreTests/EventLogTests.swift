@@ -59,6 +59,23 @@ struct EventLogTests {
         #expect(try allEvents(engine).map(\.recorded.position) == Array(1...(before + 3)))
     }
 
+    @Test("an id LMDB cannot use as a key fails its own command, not the batch it shares")
+    func badKeyFailsOnlyItsCommand() throws {
+        let dir = try TemporaryDirectory()
+        let engine = try openEngine(dir.path)
+        try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
+        let send = Command.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+15551230001", text: "ok"))
+        let outcomes = try engine.execute([
+            CommandRequest(send, actor: frontend),
+            CommandRequest(.login(Login(agentId: "")), actor: frontend),
+            CommandRequest(.reportDelivery(ReportDelivery(carrierReference: String(repeating: "r", count: 600), status: .sent)), actor: carrier),
+            CommandRequest(send, actor: frontend),
+        ])
+        #expect(outcomes[0].result != nil && outcomes[3].result != nil)
+        #expect(outcomes[1].rejection?.code == "InvalidArgument")
+        #expect(outcomes[2].rejection?.code == "InvalidArgument")
+    }
+
     @Test("an idempotency key returns the original result after a reopen, and refuses a different command")
     func idempotencyAcrossReopen() throws {
         let dir = try TemporaryDirectory()

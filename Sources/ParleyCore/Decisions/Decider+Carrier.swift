@@ -3,8 +3,10 @@ extension Decider {
     func reportDelivery(_ c: ReportDelivery) throws -> [Event] {
         try requireLength(c.carrierReference, field: "carrierReference", maxBytes: Limits.reference)
         try requireLength(c.detail, field: "detail", maxBytes: Limits.shortText)
+        if let reference = c.carrierReference { try requireKey(reference, field: "carrierReference") }
         let messageId: String
         if let id = c.messageId {
+            try requireKey(id, field: "messageId")
             messageId = id
         } else if let reference = c.carrierReference {
             guard let id = try state.messageId(carrierReference: reference) else { throw Rejection.unknownMessage(reference) }

@@ -38,18 +38,27 @@ public struct Decider<State: ProjectionReading> {
     // MARK: Shared checks
 
     func existingAgent(_ id: String) throws -> AgentRecord {
+        try requireKey(id, field: "agentId")
         guard let agent = try state.agent(id) else { throw Rejection.unknownAgent(id) }
         return agent
     }
 
     func existingService(_ id: String) throws -> ServiceConfigured {
+        try requireKey(id, field: "serviceId")
         guard let service = try state.service(id) else { throw Rejection.unknownService(id) }
         return service
     }
 
     func existingConversation(_ id: String) throws -> ConversationRecord {
+        try requireKey(id, field: "conversationId")
         guard let conversation = try state.conversation(id) else { throw Rejection.unknownConversation(id) }
         return conversation
+    }
+
+    /// Ids are looked up as LMDB keys: 1 to `Limits.reference` bytes.
+    func requireKey(_ value: String, field: String) throws {
+        guard !value.isEmpty else { throw Rejection.invalidArgument(field: field, reason: "must not be empty") }
+        try requireLength(value, field: field, maxBytes: Limits.reference)
     }
 
     func requireNumber(_ value: String, field: String) throws {
