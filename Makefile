@@ -1,7 +1,7 @@
 # Parley: `make run` starts the daemon on ./data, `make test` runs the test suite.
 SWIFT ?= swift
 
-.PHONY: setup build test run clean
+.PHONY: setup build test run clean check-sanitizers
 
 # The daemon on ./data with a demo directory and the carrier simulator; Ctrl-C stops it.
 run: setup
@@ -21,5 +21,12 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The suite under ThreadSanitizer and AddressSanitizer (separate build folders; slow).
+check-sanitizers: setup
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	PARLEY_SANITIZER=thread $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	PARLEY_SANITIZER=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-*

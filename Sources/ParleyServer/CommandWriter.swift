@@ -24,8 +24,19 @@ public final class CommandWriter: Sendable {
     private let feed: EventFeed
     private let maxBatch: Int
     private let logger: Logger
-    private let state = Mutex(State())
+    /// The queue and flags, guarded by `wakeup`'s lock (one lock for the state and the signal).
+    nonisolated(unsafe) private var stateStorage = State()
     private let wakeup = NSCondition()
+
+    /// Runs `body` on the state under the lock, then signals the writer thread.
+    private func locked<R>(_ body: (inout State) -> R) -> R {
+        wakeup.lock()
+        defer {
+            wakeup.signal()
+            wakeup.unlock()
+        }
+        return body(&stateStorage)
+    }
 
     /// Creates a writer over `engine`, announcing heads on `feed`.
     public init(engine: Engine, feed: EventFeed, maxBatch: Int = 1024, logger: Logger) {
@@ -48,12 +59,12 @@ public final class CommandWriter: Sendable {
     /// decided in that order even though their answers are awaited concurrently.
     public func enqueue(_ request: CommandRequest) -> CommandTicket {
         let ticket = CommandTicket()
-        let accepted = state.withLock { state -> Bool in
+        let accepted = locked { state -> Bool in
             guard state.accepting else { return false }
             state.queue.append(Pending(request: request, ticket: ticket))
             return true
         }
-        if accepted { wake() } else { ticket.finish(.failure(WriterStopped())) }
+        if !accepted { ticket.finish(.failure(WriterStopped())) }
         return ticket
     }
 
@@ -65,10 +76,9 @@ public final class CommandWriter: Sendable {
 
     /// Stops taking commands, finishes every queued one durably, and returns when the thread exits.
     public func shutdown() async {
-        state.withLock { $0.accepting = false }
-        wake()
+        locked { $0.accepting = false }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state -> Bool in
+            let done = locked { state -> Bool in
                 if state.finished { return true }
                 state.exitWaiters.append(continuation)
                 return false
@@ -77,23 +87,15 @@ public final class CommandWriter: Sendable {
         }
     }
 
-    private func wake() {
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
-    }
-
     private func loop() {
         while true {
             wakeup.lock()
             var batch: [Pending] = []
             var stop = false
             while true {
-                (batch, stop) = state.withLock { state in
-                    let taken = Array(state.queue.prefix(maxBatch))
-                    state.queue.removeFirst(taken.count)
-                    return (taken, !state.accepting && state.queue.isEmpty)
-                }
+                batch = Array(stateStorage.queue.prefix(maxBatch))
+                stateStorage.queue.removeFirst(batch.count)
+                stop = !stateStorage.accepting && stateStorage.queue.isEmpty
                 if !batch.isEmpty || stop { break }
                 wakeup.wait()
             }
@@ -101,7 +103,7 @@ public final class CommandWriter: Sendable {
             if !batch.isEmpty { execute(batch) }
             if stop && batch.isEmpty { break }
         }
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = locked { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
             defer { state.exitWaiters.removeAll() }
             return state.exitWaiters

@@ -150,7 +150,10 @@ struct DaemonProcessTests {
         #expect(refused.output.contains("group- or world-writable"), "\(refused.output)")
     }
 
-    @Test("a subscriber that never reads costs bounded memory, then gets events.end (slowConsumer) while writers go on")
+    @Test(
+        "a subscriber that never reads costs bounded memory, then gets events.end (slowConsumer) while writers go on",
+        .disabled(if: ProcessInfo.processInfo.environment["PARLEY_SANITIZER"] != nil, "sanitizers change memory use")
+    )
     func slowSubscriberIsBounded() async throws {
         let dir = try TemporaryDirectory()
         let daemon = try await Daemon(directory: dir.path, arguments: ["--slow-consumer-timeout", "2"])
