@@ -98,23 +98,11 @@ public final class Engine: Sendable {
         let (checkpoint, format) = try projections.read { view in
             (try view.checkpoint(), try projections.storedFormat(in: view.reader))
         }
-        var from = checkpoint
-        if format != ProjectionDatabase.format || checkpoint > head.position {
-            try growing(projections.environment) { try projections.write { view in try projections.reset(in: view) } }
-            from = 0
-        }
-        var applied = 0
-        while from < head.position {
-            let batch = try log.read(after: from, limit: 4096)
-            guard let last = batch.last else { break }
-            try growing(projections.environment) {
-                try projections.write { view in try Projector(store: view).apply(batch.map(\.recorded)) }
-            }
-            applied += batch.count
-            from = last.recorded.position
-            progress?(from)
-        }
-        return applied
+        return try projections.apply(
+            from: log, after: checkpoint, to: head.position,
+            reset: format != ProjectionDatabase.format || checkpoint > head.position, maxMapSize: options.maxMapSize,
+            progress: progress
+        )
     }
 
     // MARK: Executing commands
@@ -263,14 +251,6 @@ public final class Engine: Sendable {
     }
 
     private func grow(_ environment: Environment) throws {
-        let current = environment.mapSize
-        guard current < options.maxMapSize else { throw StoreError.full(mapSize: current) }
-        try environment.setMapSize(min(current * 2, options.maxMapSize))
-    }
-
-    private func growing<R>(_ environment: Environment, _ body: () throws -> R) throws -> R {
-        while true {
-            do { return try body() } catch let error as LMDBError where error.isMapFull { try grow(environment) }
-        }
+        try MapGrowth.grow(environment, maximum: options.maxMapSize)
     }
 }

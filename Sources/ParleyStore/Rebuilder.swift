@@ -19,21 +19,12 @@ public enum Rebuilder {
         let scratch = target + ".rebuild"
         unlink(scratch)
         unlink(scratch + "-lock")
-        var applied = 0
+        let applied: Int
         do {
             let projections = try ProjectionDatabase(path: scratch, readOnly: false, mapSize: 64 << 20)
-            try growing(projections.environment) { try projections.write { view in try projections.reset(in: view) } }
-            var from: UInt64 = 0
-            while from < head.position {
-                let batch = try log.read(after: from, limit: 8192)
-                guard let last = batch.last else { break }
-                try growing(projections.environment) {
-                    try projections.write { view in try Projector(store: view).apply(batch.map(\.recorded)) }
-                }
-                applied += batch.count
-                from = last.recorded.position
-                progress?(from, head.position)
-            }
+            applied = try projections.apply(
+                from: log, after: 0, to: head.position, reset: true, maxMapSize: EngineOptions().maxMapSize
+            ) { progress?($0, head.position) }
             try projections.environment.sync(force: true)
         }
         guard rename(scratch, target) == 0 else {
@@ -47,14 +38,6 @@ public enum Rebuilder {
             close(fd)
         }
         return applied
-    }
-
-    private static func growing<R>(_ environment: Environment, _ body: () throws -> R) throws -> R {
-        while true {
-            do { return try body() } catch let error as LMDBError where error.isMapFull {
-                try environment.setMapSize(environment.mapSize * 2)
-            }
-        }
     }
 }
 
