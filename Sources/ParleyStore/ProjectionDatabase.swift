@@ -20,7 +20,7 @@ public final class ProjectionDatabase: Sendable {
         do {
             environment = try Environment(
                 path: path,
-                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false)
+                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false, writeMap: true)
             )
             var databases: [Database] = []
             for table in Table.allCases {
@@ -101,6 +101,12 @@ public final class LMDBProjections: ProjectionWriting {
     /// The value under `key`, copied out of the map.
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
         try reader.get(database.database(table), key).map { Array($0) }
+    }
+
+    /// Calls `body` with the value under `key` in place, inside the map (no copy).
+    public func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard let value = try reader.get(database.database(table), key) else { return nil }
+        return try body(value)
     }
 
     /// Entries under `prefix` in key order, after `after` when given.

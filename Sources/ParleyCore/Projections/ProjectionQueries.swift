@@ -1,8 +1,7 @@
 /// Typed reads of the projection tables: the questions the engine and its clients ask.
 extension ProjectionReading {
     private func record<T: BinaryCodable>(_ table: Table, _ key: [UInt8], as type: T.Type = T.self) throws -> T? {
-        guard let bytes = try get(table, key) else { return nil }
-        return try T(decoding: bytes)
+        try withValue(table, key) { bytes in try T(decoding: bytes) }
     }
 
     private func string(_ table: Table, _ key: [UInt8]) throws -> String? {

@@ -4,6 +4,17 @@ public protocol ProjectionReading {
     func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]?
     /// Entries whose key starts with `prefix`, in key order, after `after` (exclusive) when given.
     func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])]
+    /// Calls `body` with the bytes stored under `key`, without copying them out, if there are any.
+    /// The buffer is valid only during the call.
+    func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
+}
+
+extension ProjectionReading {
+    /// Reads through ``get(_:_:)``: a copy, for stores whose values are Swift arrays anyway.
+    public func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard let bytes = try get(table, key) else { return nil }
+        return try bytes.withUnsafeBytes(body)
+    }
 }
 
 /// Write access to projection tables.
