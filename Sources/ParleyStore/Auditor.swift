@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 import ParleyCore
 
@@ -43,14 +44,25 @@ public struct Auditor {
     }
 
     /// Runs every check, calling `progress` with the position reached now and then.
+    ///
+    /// The chain (hashes, links, positions, stream versions) is checked on a second thread
+    /// while this one replays the events, so the two passes over the log overlap on two cores.
     public func verify(expectedHead: LogHead? = nil, progress: ((UInt64) -> Void)? = nil) throws -> Report {
+        let chainCheck = ChainCheck(log: log)
+        chainCheck.start()
+        let replay: Replay
+        do {
+            replay = try self.replay(progress: progress)
+        } catch {
+            _ = try? chainCheck.wait()
+            throw error
+        }
+        let chain = try chainCheck.wait()
+
         var findings: [Finding] = []
         func found(_ position: UInt64?, _ problem: String) {
             if findings.count < 100 { findings.append(Finding(position: position, problem: problem)) }
         }
-
-        // 1. The chain: positions, hashes, links, stream versions.
-        let chain = try ChainVerifier(log: log).verify(progress: progress)
         if let finding = chain.finding { found(finding.position, finding.problem) }
         if let expectedHead {
             if chain.head.position < expectedHead.position {
@@ -59,67 +71,104 @@ public struct Auditor {
                 found(expectedHead.position, "the hash differs from the recorded head hash \(expectedHead.hash.hex)")
             }
         }
-
-        // 2. Projections snapshot (its checkpoint tells how far to compare).
-        let stored = try projections?.snapshot()
-        if let stored, stored.checkpoint > chain.head.position {
-            found(chain.head.position + 1, "the projections were built up to position \(stored.checkpoint) but the log ends at \(chain.head.position): events are missing")
+        if let checkpoint = replay.storedCheckpoint, checkpoint > chain.head.position {
+            found(chain.head.position + 1, "the projections were built up to position \(checkpoint) but the log ends at \(chain.head.position): events are missing")
         }
-
-        // 3. Replay: values, invariants, indexes, and the rebuild to compare.
-        let memory = MemoryProjections()
-        let projector = Projector(store: memory)
-        var keys: [IdempotencyKey: (first: UInt64, last: UInt64)] = [:]
-        var compared: UInt64?
-        if let stored, stored.checkpoint == 0 { compared = 0 }
-        let until = chain.finding == nil ? UInt64.max : chain.head.position
-        try log.scan(until: until) { position, value in
-            let event: StoredEvent
-            do { event = try StoredEvent(decoding: value) } catch { return }
-            let recorded = event.recorded
-            for problem in EventValidation.violations(of: recorded.event) { found(position, "\(recorded.type.name): \(problem)") }
-            for problem in try HistoryCheck.violations(of: recorded, before: memory) { found(position, "\(recorded.type.name): \(problem)") }
-            if let key = recorded.idempotencyKey {
-                let span = keys[key]
-                keys[key] = (span?.first ?? position, position)
-            }
-            do {
-                try projector.apply(recorded)
-            } catch {
-                found(position, "cannot be applied: \(error)")
-            }
-            if let stored, position == stored.checkpoint {
-                memory.put(.meta, MetaKey.checkpoint, Key.bigEndian(position))
-                compare(memory.dump(), stored.entries, at: position, found: found)
-                compared = position
-            }
-        }
-        try checkIndexes(keys: keys, events: chain.events, found: found)
+        // Past a broken link nothing is trusted, so the replay's findings stop there.
+        let trusted = chain.finding == nil ? UInt64.max : chain.head.position
+        for finding in replay.findings where (finding.position ?? 0) <= trusted { found(finding.position, finding.problem) }
+        let compared = replay.comparedAt.flatMap { $0 <= trusted ? $0 : nil }
+        if chain.finding == nil { try checkIndexes(keys: replay.keys, events: chain.events, found: found) }
         return Report(
             events: chain.events, headPosition: chain.head.position, headHash: chain.head.hash.hex,
             projectionsCheckedAt: compared, findings: findings
         )
     }
 
-    private func compare(
-        _ rebuilt: [(table: Table, key: [UInt8], value: [UInt8])], _ stored: [(table: Table, key: [UInt8], value: [UInt8])],
-        at position: UInt64, found: (UInt64?, String) -> Void
-    ) {
-        let formatKey = Key.of("format")
-        let storedEntries = stored.filter { !($0.table == .meta && $0.key == formatKey) }
-        for (a, b) in zip(rebuilt, storedEntries) where a.table != b.table || a.key != b.key || a.value != b.value {
-            let where_ = a.table != b.table || a.key != b.key ? "key \(printable(b.key)) in \(b.table.name) (rebuild has \(printable(a.key)) in \(a.table.name))" : "\(a.table.name) \(printable(a.key))"
-            found(nil, "stored projections differ from a rebuild at checkpoint \(position): \(where_)")
-            return
-        }
-        if rebuilt.count != storedEntries.count {
-            found(nil, "stored projections have \(storedEntries.count) entries, a rebuild at checkpoint \(position) has \(rebuilt.count)")
+    /// What the replay pass found and gathered.
+    private struct Replay {
+        var findings: [Finding] = []
+        var keys: [IdempotencyKey: (first: UInt64, last: UInt64)] = [:]
+        var storedCheckpoint: UInt64?
+        var comparedAt: UInt64?
+    }
+
+    /// Decodes every event, checks its values and the domain's invariants, rebuilds the
+    /// projections into a scratch store (in the system's temporary directory, removed
+    /// afterwards) and compares them with the stored ones at their checkpoint. Memory stays
+    /// flat in the log's size; the stored projections are read in one snapshot.
+    private func replay(progress: ((UInt64) -> Void)?) throws -> Replay {
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        let rebuilt = try ProjectionDatabase(path: scratch.path + "/" + Engine.projectionsFile, readOnly: false, mapSize: 256 << 20)
+        guard let projections else { return try replay(into: rebuilt, comparingWith: nil, progress: progress) }
+        return try projections.environment.read { txn in
+            try replay(into: rebuilt, comparingWith: LMDBProjections(database: projections, reader: txn, writer: nil), progress: progress)
         }
     }
 
-    private func printable(_ key: [UInt8]) -> String {
-        String(decoding: key.map { $0 == 0 ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
+    private func replay(into rebuilt: ProjectionDatabase, comparingWith stored: LMDBProjections?, progress: ((UInt64) -> Void)?) throws -> Replay {
+        var result = Replay()
+        let checkpoint = try stored?.checkpoint()
+        result.storedCheckpoint = checkpoint
+        if checkpoint == 0 { result.comparedAt = 0 }
+        try MapGrowth.retrying(rebuilt.environment, maximum: EngineOptions().maxMapSize) {
+            try rebuilt.write { view in try rebuilt.reset(in: view) }
+        }
+        let head = try log.head().position
+        var from: UInt64 = 0
+        while from < head {
+            // One scratch transaction per chunk; a chunk that fills the map runs again, so its
+            // findings are kept only once it commits.
+            var chunk = Replay()
+            var reached = from
+            try MapGrowth.retrying(rebuilt.environment, maximum: EngineOptions().maxMapSize) {
+                chunk = Replay(keys: result.keys)
+                reached = from
+                try rebuilt.write { view in
+                    let projector = Projector(store: view)
+                    func found(_ position: UInt64?, _ problem: String) { chunk.findings.append(Finding(position: position, problem: problem)) }
+                    try log.scan(after: from, until: from + Self.chunk) { position, value in
+                        reached = position
+                        let event: StoredEvent
+                        do { event = try StoredEvent(decoding: value) } catch {
+                            found(position, "undecodable: \(error)")
+                            return
+                        }
+                        let recorded = event.recorded
+                        for problem in EventValidation.violations(of: recorded.event) { found(position, "\(recorded.type.name): \(problem)") }
+                        for problem in try HistoryCheck.violations(of: recorded, before: view) { found(position, "\(recorded.type.name): \(problem)") }
+                        if let key = recorded.idempotencyKey {
+                            let span = chunk.keys[key]
+                            chunk.keys[key] = (span?.first ?? position, position)
+                        }
+                        do {
+                            try projector.apply(recorded)
+                        } catch let error as ProjectionError {
+                            found(position, "cannot be applied: \(error)")
+                        }
+                        if let stored, position == checkpoint {
+                            try view.put(.meta, MetaKey.checkpoint, Key.bigEndian(position))
+                            if let difference = try ProjectionDatabase.firstDifference(rebuilt: view, stored: stored) {
+                                found(nil, "stored projections differ from a rebuild at checkpoint \(position): \(difference)")
+                            }
+                            chunk.comparedAt = position
+                        }
+                    }
+                }
+            }
+            result.findings += chunk.findings.prefix(max(0, 10_000 - result.findings.count))
+            result.keys = chunk.keys
+            if let compared = chunk.comparedAt { result.comparedAt = compared }
+            guard reached > from else { break }
+            from = reached
+            progress?(from)
+        }
+        return result
     }
+
+    /// Events replayed per scratch transaction.
+    private static let chunk: UInt64 = 16384
 
     /// The stream index holds exactly one entry per event; the idempotency index exactly the keys the events carry.
     private func checkIndexes(keys: [IdempotencyKey: (first: UInt64, last: UInt64)], events: Int, found: (UInt64?, String) -> Void) throws {
@@ -147,5 +196,30 @@ public struct Auditor {
         }
         let withoutEvents = indexed - keys.count
         if withoutEvents < 0 { found(nil, "the idempotency index lacks \(-withoutEvents) keys") }
+    }
+}
+
+/// ``ChainVerifier`` run on a thread of its own.
+private final class ChainCheck: @unchecked Sendable {
+    private let verifier: ChainVerifier
+    private let done = DispatchSemaphore(value: 0)
+    // Written by the thread before it signals `done`, read only after `wait` returns.
+    private var outcome: Result<ChainVerifier.Report, any Error>?
+
+    init(log: EventLog) { verifier = ChainVerifier(log: log) }
+
+    func start() {
+        let thread = Thread { [self] in
+            outcome = Result { try verifier.verify() }
+            done.signal()
+        }
+        thread.name = "parley-chain-check"
+        thread.start()
+    }
+
+    func wait() throws -> ChainVerifier.Report {
+        done.wait()
+        guard let outcome else { throw StoreError.corrupt(position: nil, reason: "the chain check ended without a result") }
+        return try outcome.get()
     }
 }

@@ -1,7 +1,8 @@
 import ParleyCore
 
 /// Checks the log's own integrity: gapless positions from 1, every event's hash, the
-/// chain of `prevHash` links, and gapless stream versions.
+/// chain of `prevHash` links, and gapless stream versions. Reads only the front of each
+/// event (position, stream, version); decoding whole events is the ``Auditor``'s replay.
 public struct ChainVerifier {
     /// What was found wrong, at which position.
     public struct Finding: Sendable, Hashable, CustomStringConvertible {
@@ -45,19 +46,18 @@ public struct ChainVerifier {
                 if position != expected {
                     try fail(position > expected ? "gap: position \(expected) is missing" : "position out of order")
                 }
-                let stored: StoredEvent
-                do { stored = try StoredEvent(decoding: value) } catch { try fail("undecodable: \(error)") }
-                if stored.recorded.position != position {
-                    try fail("event says position \(stored.recorded.position) but is stored at \(position)")
+                let stored: StoredEvent.ChainFields
+                do { stored = try StoredEvent.chainFields(of: value) } catch { try fail("undecodable: \(error)") }
+                if stored.position != position {
+                    try fail("event says position \(stored.position) but is stored at \(position)")
                 }
                 if stored.prevHash != previous { try fail("prevHash does not match the previous event's hash") }
                 if StoredEvent.computedHash(of: value) != stored.hash { try fail("hash does not match the event's bytes") }
-                let stream = stored.recorded.stream
-                let version = (versions[stream] ?? 0) + 1
-                if stored.recorded.streamVersion != version {
-                    try fail("stream \(stream) version \(stored.recorded.streamVersion), expected \(version)")
+                let version = (versions[stored.stream] ?? 0) + 1
+                if stored.streamVersion != version {
+                    try fail("stream \(stored.stream) version \(stored.streamVersion), expected \(version)")
                 }
-                versions[stream] = version
+                versions[stored.stream] = version
                 previous = stored.hash
                 expected += 1
                 count += 1

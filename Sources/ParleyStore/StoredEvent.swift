@@ -51,6 +51,33 @@ public struct StoredEvent: Sendable, Hashable {
         recorded = try RecordedEvent(decoding: UnsafeRawBufferPointer(rebasing: value[Self.headerSize...]))
     }
 
+    /// The fields the hash chain is checked by, read from the front of a stored value
+    /// without decoding the event itself.
+    struct ChainFields {
+        var position: UInt64
+        var stream: String
+        var streamVersion: UInt64
+        var prevHash: ChainHash
+        var hash: ChainHash
+    }
+
+    /// Reads ``ChainFields`` from a stored value.
+    /// - Throws: ``BinaryDecodingError`` when the value is too short or of another format.
+    static func chainFields(of value: UnsafeRawBufferPointer) throws(BinaryDecodingError) -> ChainFields {
+        guard value.count > headerSize else { throw BinaryDecodingError(reason: "stored event too short (\(value.count) bytes)") }
+        guard value[0] == format else { throw BinaryDecodingError(reason: "unknown stored event format \(value[0])") }
+        var reader = BinaryReader(UnsafeRawBufferPointer(rebasing: value[headerSize...]))
+        let position = try reader.readUInt64()
+        _ = try reader.readInt64()  // timestamp
+        let stream = try reader.readString()
+        let streamVersion = try reader.readVarint()
+        return ChainFields(
+            position: position, stream: stream, streamVersion: streamVersion,
+            prevHash: ChainHash(UnsafeRawBufferPointer(rebasing: value[1..<33])),
+            hash: ChainHash(UnsafeRawBufferPointer(rebasing: value[33..<65]))
+        )
+    }
+
     /// Recomputes the hash of a stored value from its own prevHash and body.
     public static func computedHash(of value: UnsafeRawBufferPointer) -> ChainHash? {
         guard value.count > headerSize else { return nil }
