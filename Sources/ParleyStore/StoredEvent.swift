@@ -51,6 +51,20 @@ public struct StoredEvent: Sendable, Hashable {
         recorded = try RecordedEvent(decoding: UnsafeRawBufferPointer(rebasing: value[Self.headerSize...]))
     }
 
+    /// Decodes only the event of a stored value, skipping its hashes (for replays that trust
+    /// the chain or check it elsewhere).
+    /// - Throws: ``StoreError/corrupt(position:reason:)`` naming `position` when it does not decode.
+    static func recordedEvent(decoding value: UnsafeRawBufferPointer, at position: UInt64) throws(StoreError) -> RecordedEvent {
+        guard value.count > headerSize, value[0] == format else {
+            throw StoreError.corrupt(position: position, reason: "not a stored event of format \(format)")
+        }
+        do {
+            return try RecordedEvent(decoding: UnsafeRawBufferPointer(rebasing: value[headerSize...]))
+        } catch {
+            throw StoreError.corrupt(position: position, reason: "undecodable: \(error)")
+        }
+    }
+
     /// The fields the hash chain is checked by, read from the front of a stored value
     /// without decoding the event itself.
     struct ChainFields {
