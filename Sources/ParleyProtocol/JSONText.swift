@@ -49,13 +49,4 @@ public enum JSONText {
         }
         return out + "\""
     }
-
-    /// A short description of a decoding error.
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            let underlying = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return underlying ?? context.debugDescription
-        }
-        return "\(error)"
-    }
 }

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A request's id: a string or an integer, echoed in the answer.
 public enum RequestID: Sendable, Hashable {
@@ -34,9 +33,9 @@ public struct Request: Sendable {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(line))
+            value = try JSONParser.parse(line, maxDepth: maxDepth)
         } catch {
-            return .failure(RequestFailure(id: nil, error: .parseError(JSONText.describe(error))))
+            return .failure(RequestFailure(id: nil, error: .parseError(error.description)))
         }
         switch value {
         case .array: return .failure(RequestFailure(id: nil, error: .batchNotSupported))
