@@ -26,6 +26,8 @@ public final class Session: Sendable {
     public let peer: Peer
     private let sink: any LineSink
     private let state = Mutex(State())
+    /// Events a subscription reads from the log, filters and writes at a time (one write per batch).
+    static let readBatch: UInt64 = 512
     private var responses: ResponseWriter { context.responses }
     private var handlers: Handlers { Handlers(context: context, peer: peer) }
 
@@ -288,7 +290,7 @@ public final class Session: Sendable {
             let published = context.feed.head
             let batch: [StoredEvent]
             do {
-                batch = published > cursor ? try log.read(after: cursor, limit: Int(min(256, published - cursor))) : []
+                batch = published > cursor ? try log.read(after: cursor, limit: Int(min(Self.readBatch, published - cursor))) : []
             } catch {
                 context.logger.error("subscription read failed", metadata: ["error": "\(error)"])
                 reason = "error"
@@ -325,16 +327,17 @@ public final class Session: Sendable {
                 reason = "error"
                 break
             }
-            // The cursor moves past an event only once its line is written (or it was filtered out),
+            // One write per batch: the cursor moves past the batch only once its lines are written,
             // so resumeAfter never skips an event the client did not get.
-            for (position, line) in lines {
-                if let line {
-                    guard await send(line) else { return cursor }
-                    lastNotified = position
-                    lastCheckpoint = .now
-                }
-                cursor = position
-                state.withLock { $0.subscriptions[id]?.cursor = position }
+            let written = lines.compactMap(\.line)
+            if !written.isEmpty {
+                guard await send(written.joined(separator: "\n")) else { return cursor }
+                lastNotified = lines.last(where: { $0.line != nil })?.position ?? lastNotified
+                lastCheckpoint = .now
+            }
+            if let last = lines.last?.position {
+                cursor = last
+                state.withLock { $0.subscriptions[id]?.cursor = last }
             }
             if !filter.isEverything, cursor > lastNotified, ContinuousClock.now - lastCheckpoint > .seconds(1) {
                 await checkpoint(id, cursor)
