@@ -1,18 +1,15 @@
-import Foundation
+import ParleyCore
 
 /// Writes answers and notifications as compact one-line JSON (never a raw newline inside).
 public struct ResponseWriter: Sendable {
-    private let encoder: JSONEncoder
+    private let encoder = CompactJSONEncoder()
 
     /// Creates a writer.
-    public init() {
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    }
+    public init() {}
 
-    /// The JSON of any encodable value.
+    /// The JSON of any encodable value (compact, keys sorted).
     public func json(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try encoder.encode(value)
     }
 
     /// `{"jsonrpc":"2.0","id":…,"result":…}`

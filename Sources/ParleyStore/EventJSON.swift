@@ -1,25 +1,21 @@
-import Foundation
 public import ParleyCore
 
 /// JSON lines of stored events, as `schemas/envelope.schema.json` describes them
 /// (the recorded event plus `hash` and `prevHash`).
 public struct EventJSON: Sendable {
-    private let encoder: JSONEncoder
+    private let encoder = CompactJSONEncoder()
 
     /// Creates an encoder producing compact lines with sorted keys.
-    public init() {
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    }
+    public init() {}
 
     /// One compact JSON object (no newline) for a stored event.
     public func line(_ stored: StoredEvent) throws -> String {
-        String(decoding: try encoder.encode(Chained(stored: stored)), as: UTF8.self)
+        try encoder.encode(Chained(stored: stored))
     }
 
     /// One compact JSON object (no newline) for a recorded event without chain fields.
     public func line(_ recorded: RecordedEvent) throws -> String {
-        String(decoding: try encoder.encode(recorded), as: UTF8.self)
+        try encoder.encode(recorded)
     }
 
     private struct Chained: Encodable {

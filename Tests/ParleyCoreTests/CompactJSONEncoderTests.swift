@@ -1,0 +1,58 @@
+import Foundation
+import ParleyCore
+import Testing
+
+/// `CompactJSONEncoder` must write exactly what `JSONEncoder` with sorted keys and unescaped
+/// slashes writes: event lines and answers are documented, golden-tested and hashed by clients.
+@Suite struct CompactJSONEncoderTests {
+    private static let oracle: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private func expectSame(_ value: some Encodable, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = String(decoding: try Self.oracle.encode(value), as: UTF8.self)
+        #expect(try CompactJSONEncoder().encode(value) == expected, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: Samples.recorded)
+    func everyEventTypeMatchesJSONEncoder(_ recorded: RecordedEvent) throws {
+        try expectSame(recorded)
+    }
+
+    @Test func everyControlCharacterAndTheEscapedOnes() throws {
+        var text = ""
+        for value in 0..<0x20 { text.unicodeScalars.append(Unicode.Scalar(UInt8(value))) }
+        text += "\"\\/\u{7F}\u{2028}\u{2029}é😀 e\u{301} \u{FEFF}"
+        try expectSame(text)
+        try expectSame([text, "", " "])
+        try expectSame(["k\(text)": text])
+    }
+
+    @Test func keysSortByteWise() throws {
+        try expectSame(["b": 1, "B": 2, "a10": 3, "a9": 4, "A": 5, "fooBar": 6, "fooa": 7, "_x": 8, "é": 9, "z": 10, "": 11])
+    }
+
+    @Test func numbersBooleansNullsAndNesting() throws {
+        try expectSame([Int64.min, Int64.max, 0, -1])
+        try expectSame([UInt64.max])
+        try expectSame([1.5, 2.0, 0.1, -0.0, 1e-7, 123456.789])
+        try expectSame([true, false])
+        try expectSame([Optional<Int>.none, 1])
+        try expectSame(["a": [["b": [1, 2]], [:]], "c": []])
+        struct Shape: Encodable {
+            var name: String
+            var size: Int?
+            var tags: [String]
+            var inner: [String: Bool]
+        }
+        try expectSame(Shape(name: "x", size: nil, tags: ["a", "b"], inner: ["t": true]))
+        try expectSame(Shape(name: "y", size: 3, tags: [], inner: [:]))
+    }
+
+    @Test func nonFiniteNumbersAreRefused() {
+        #expect(throws: EncodingError.self) { try CompactJSONEncoder().encode([Double.nan]) }
+        #expect(throws: EncodingError.self) { try CompactJSONEncoder().encode([Double.infinity]) }
+    }
+}
