@@ -114,16 +114,20 @@ struct FanOut {
         guard errors == 0 else { throw .unexpected("fanout: \(errors) sends refused, first: \(firstError)") }
         guard poller.closedCount == 0 else { throw .unexpected("fanout: the daemon closed \(poller.closedCount) connections") }
 
-        let measureFrom = Int(warmup * rate) + 1
+        // Samples: the sends written after the warm-up.
+        let measureFrom = start + UInt64(warmup * 1e9)
         var ackToDelivery: [Int64] = []
         var sendToDelivery: [Int64] = []
         var sendToAck: [Int64] = []
-        for s in measureFrom...max(measureFrom, sent) where s <= sent && t2[s] > 0 && t1[s] > 0 {
+        var measured = 0
+        for s in stride(from: 1, through: sent, by: 1) where t0[s] >= measureFrom {
+            measured += 1
+            guard t2[s] > 0, t1[s] > 0 else { continue }
             ackToDelivery.append(Int64(bitPattern: t2[s] &- t1[s]))
             sendToDelivery.append(Int64(t2[s] - t0[s]))
             sendToAck.append(Int64(t1[s] - t0[s]))
         }
-        let achieved = Double(sent - measureFrom + 1) / duration
+        let achieved = Double(measured) / duration
         printResult(kind: "fanout", [
             ("subscribers", .int(subscribers)), ("writers", .int(writers)), ("targetRate", .double(rate)),
             ("sentPerSec", .double(achieved)), ("late", .int(late)), ("subscriberLines", .int(linesToSubscribers)),
