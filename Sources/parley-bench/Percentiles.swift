@@ -11,7 +11,8 @@ struct LatencySummary: Equatable {
     /// Largest sample, milliseconds.
     var max: Double
 
-    /// Summarises `samples` (nanoseconds); all zero when there are none.
+    /// Summarises `samples` (nanoseconds); with none, every figure is NaN (printed as `null`,
+    /// so an empty run never passes for a zero latency).
     ///
     /// Percentiles use the nearest-rank method: the value at rank ceil(p × n) of the sorted samples.
     init(nanoseconds samples: [Int64]) {
@@ -20,12 +21,12 @@ struct LatencySummary: Equatable {
         p50 = Self.rank(0.50, sorted)
         p99 = Self.rank(0.99, sorted)
         p999 = Self.rank(0.999, sorted)
-        max = sorted.last.map { Double($0) / 1e6 } ?? 0
+        max = sorted.last.map { Double($0) / 1e6 } ?? .nan
     }
 
     /// The nearest-rank percentile `p` (0…1) of sorted samples, in milliseconds.
     static func rank(_ p: Double, _ sorted: [Int64]) -> Double {
-        guard !sorted.isEmpty else { return 0 }
+        guard !sorted.isEmpty else { return .nan }
         let index = Swift.max(0, Swift.min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1))
         return Double(sorted[index]) / 1e6
     }
