@@ -1,7 +1,7 @@
 # Parley: `make run` starts the daemon on ./data, `make test` runs the test suite.
 SWIFT ?= swift
 
-.PHONY: setup build test run clean check-sanitizers
+.PHONY: setup build test run clean check-sanitizers bench
 
 # The daemon on ./data with a demo directory and the carrier simulator; Ctrl-C stops it.
 run: setup
@@ -28,6 +28,10 @@ check-sanitizers: setup
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
 	# Leak reports are off: the only leaks LeakSanitizer finds are test-runner and test-global allocations.
 	ASAN_OPTIONS=detect_leaks=0 PARLEY_SANITIZER=address $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+
+# Parley against Redis Streams and raw LMDB on this machine (release build); e.g. BENCH_ARGS=--quick.
+bench: setup
+	tools/bench $(BENCH_ARGS)
 
 clean:
 	rm -rf .build .build-*

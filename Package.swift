@@ -71,6 +71,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The measuring half of tools/bench: raw LMDB, closed-loop load, fan-out, catch-up, cold start.
+        .executableTarget(
+            name: "parley-bench",
+            dependencies: ["LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: strictSettings),
         .testTarget(
