@@ -43,8 +43,8 @@ struct HostileClients: ParsableCommand {
 
         // The abusers: partial lines left hanging, tricklers, a subscriber that never reads.
         var stalledSockets: [Int32] = []
-        let partial = Array(#"{"jsonrpc":"2.0","id":1,"method":"sms.count","params":{"text":""#.utf8)
-            + [UInt8](repeating: UInt8(ascii: "x"), count: max(0, partialBytes - 60))
+        let prefix = Array(#"{"jsonrpc":"2.0","id":1,"method":"sms.count","params":{"text":""#.utf8)
+        let partial = prefix + [UInt8](repeating: UInt8(ascii: "x"), count: max(0, partialBytes - prefix.count))
         for _ in 0..<stalled {
             let fd = try rawConnect()
             try sendAll(fd, partial)
@@ -101,17 +101,17 @@ struct HostileClients: ParsableCommand {
         // Partial lines are closed after the line timeout with LineTimeout.
         stop.set()
         let waitUntil = Date().addingTimeInterval(lineTimeout + 10)
-        var timedOut = 0
-        for fd in stalledSockets + trickleSockets {
+        var timedOut = (stalled: 0, tricklers: 0)
+        for (index, fd) in (stalledSockets + trickleSockets).enumerated() {
             var sawTimeout = false
             while let line = readLine(fd, timeout: max(1, waitUntil.timeIntervalSinceNow)) {
                 if line.contains("\"LineTimeout\"") { sawTimeout = true }
             }
-            if sawTimeout { timedOut += 1 }
+            if sawTimeout, index < stalledSockets.count { timedOut.stalled += 1 } else if sawTimeout { timedOut.tricklers += 1 }
             _ = ClientSys.close(fd)
         }
-        report("slow loris: \(timedOut) of \(stalled + tricklers) partial-line connections got LineTimeout and were closed "
-            + "(--line-timeout \(ClientFormat.seconds(lineTimeout)) s)")
+        report("slow loris: LineTimeout and closed: \(timedOut.stalled) of \(stalled) hanging partial lines, "
+            + "\(timedOut.tricklers) of \(tricklers) tricklers (--line-timeout \(ClientFormat.seconds(lineTimeout)) s)")
         let afterLoris = privateKiB()
         _ = ClientSys.close(subscriber)
         idleConnections.removeAll()
