@@ -120,6 +120,16 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         )
     }
 
+    /// A request line was started but not finished within the line timeout.
+    public static func lineTimeout(milliseconds: Int) -> ProtocolError {
+        let limit = milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
+        return ProtocolError(
+            code: -32600, type: "LineTimeout",
+            message: "The line was not finished within \(limit) of its first byte; the connection will be closed.",
+            closesConnection: true
+        )
+    }
+
     /// The store is full and may not grow.
     public static let storageFull = ProtocolError(
         code: -32006, type: "StorageFull", message: "The event store is full; nothing was written. Retry once space is freed.", retryable: true

@@ -32,7 +32,7 @@ struct Handlers {
             outcome = try await ticket.outcome()
         } catch is WriterStopped {
             throw .shuttingDown
-        } catch StoreError.full {
+        } catch where context.engine.isOutOfSpace(error) {
             throw .storageFull
         } catch {
             context.logger.error("command failed", metadata: ["method": "\(method.rawValue)", "error": "\(error)"])

@@ -4,17 +4,29 @@ import NIOCore
 ///
 /// A line longer than `maxLineBytes` yields ``LineInput/tooLong`` once and then everything
 /// after it is discarded without being buffered, so a hostile peer cannot grow memory.
+/// A line must also be finished within `lineTimeout` of its first byte (or of the end of the
+/// line before it, when the bytes came together): a partial line left longer — a slow-loris
+/// peer trickling bytes or one that stops mid-line — yields ``LineInput/stalled`` once and
+/// everything after it is discarded. Each connection so buffers at most one partial line.
 struct LineFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = LineInput
 
     let maxLineBytes: Int
+    let lineTimeout: TimeAmount?
     private var discarding = false
     private var scanned = 0
+    /// The pending timeout of the current partial line.
+    private var timer: Scheduled<Void>?
+    /// Set on the event loop when the timer fired.
+    private var stalled: NIOLoopBoundBox<Bool>?
 
-    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+    init(maxLineBytes: Int, lineTimeout: TimeAmount? = nil) {
+        self.maxLineBytes = maxLineBytes
+        self.lineTimeout = lineTimeout
+    }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if discarding {
+        if discarding || stalled?.value == true {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return .needMoreData
         }
@@ -23,6 +35,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         if let newline = view[(start + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
             var length = newline - start
             scanned = 0
+            cancelTimer()
             guard length <= maxLineBytes + 1 else { return tooLong(context: context, buffer: &buffer) }
             var line = buffer.readBytes(length: length) ?? []
             buffer.moveReaderIndex(forwardBy: 1)
@@ -36,22 +49,50 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         }
         scanned = view.count
         if view.count > maxLineBytes + 1 { return tooLong(context: context, buffer: &buffer) }
+        if view.count > 0 { startTimer(context: context) }
         return .needMoreData
     }
 
     private mutating func tooLong(context: ChannelHandlerContext, buffer: inout ByteBuffer) -> DecodingState {
         discarding = true
+        cancelTimer()
         buffer.moveReaderIndex(to: buffer.writerIndex)
         context.fireChannelRead(wrapInboundOut(.tooLong))
         return .needMoreData
     }
 
+    /// Arms the timeout of the partial line now buffered, unless it is armed already.
+    private mutating func startTimer(context: ChannelHandlerContext) {
+        guard let lineTimeout, timer == nil else { return }
+        let flag = stalled ?? NIOLoopBoundBox(false, eventLoop: context.eventLoop)
+        stalled = flag
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: lineTimeout) {
+            guard !flag.value else { return }
+            flag.value = true
+            bound.value.fireChannelRead(NIOAny(LineInput.stalled))
+            bound.value.fireChannelReadComplete()
+        }
+    }
+
+    private mutating func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+    }
+
+    mutating func decoderRemoved(context: ChannelHandlerContext) {
+        cancelTimer()
+    }
+
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A final line without a newline is still a line.
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if !discarding, buffer.readableBytes > maxLineBytes + 1 {
+        cancelTimer()
+        if discarding || stalled?.value == true {
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+        } else if buffer.readableBytes > maxLineBytes + 1 {
             _ = tooLong(context: context, buffer: &buffer)
-        } else if !discarding, buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
+        } else if buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
             let line = rest.last == UInt8(ascii: "\r") ? Array(rest.dropLast()) : rest
             context.fireChannelRead(wrapInboundOut(.line(line)))
         }

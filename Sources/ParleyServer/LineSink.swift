@@ -18,4 +18,6 @@ public enum LineInput: Sendable {
     case line([UInt8])
     /// A line longer than the limit; the rest of it was not buffered.
     case tooLong
+    /// A partial line was left unfinished past the line timeout; it and the rest were discarded.
+    case stalled
 }

@@ -17,6 +17,8 @@ public final class ServerContext: Sendable {
     public let policy: RolePolicy
     /// Seconds a subscription's write may wait on a peer that does not read before it is ended.
     public let slowConsumerTimeout: Duration
+    /// How long a request line may take from its first byte to its newline (slow-loris peers).
+    public let lineTimeout: Duration
     /// The log.
     public let logger: Logger
     let responses = ResponseWriter()
@@ -25,7 +27,7 @@ public final class ServerContext: Sendable {
     /// Creates the shared context.
     public init(
         engine: Engine, writer: CommandWriter, feed: EventFeed, limits: ServerLimits = ServerLimits(), policy: RolePolicy,
-        slowConsumerTimeout: Duration = .seconds(10), logger: Logger
+        slowConsumerTimeout: Duration = .seconds(10), lineTimeout: Duration = .seconds(30), logger: Logger
     ) {
         self.engine = engine
         self.writer = writer
@@ -33,6 +35,7 @@ public final class ServerContext: Sendable {
         self.limits = limits
         self.policy = policy
         self.slowConsumerTimeout = slowConsumerTimeout
+        self.lineTimeout = lineTimeout
         self.logger = logger
     }
 

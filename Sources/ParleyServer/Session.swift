@@ -46,12 +46,17 @@ public final class Session: Sendable {
             group.addTask { await self.watchForSlowConsumer() }
             do {
                 for try await input in lines {
-                    guard case .line(let line) = input else {
-                        await send(responses.error(id: nil, .lineTooLong(context.limits.maxLineBytes)))
-                        break
+                    if case .line(let line) = input {
+                        if line.isEmpty || state.withLock({ $0.closed }) { continue }
+                        await receive(line, group: &group)
+                        continue
                     }
-                    if line.isEmpty || state.withLock({ $0.closed }) { continue }
-                    await receive(line, group: &group)
+                    var refusal = ProtocolError.lineTooLong(context.limits.maxLineBytes)
+                    if case .stalled = input {
+                        refusal = .lineTimeout(milliseconds: Int(context.lineTimeout / .milliseconds(1)))
+                    }
+                    await send(responses.error(id: nil, refusal))
+                    break
                 }
             } catch {
                 context.logger.debug("connection input ended", metadata: ["error": "\(error)", "peer.uid": "\(peer.uid)"])

@@ -12,6 +12,41 @@ public enum StartupCheck {
         public let description: String
     }
 
+    /// Makes sure the data directory exists and this user may write it. A missing directory
+    /// is created (mode 0750) when its parent exists; a missing parent is refused, since a
+    /// mistyped path should not grow a tree. A directory this user cannot write, or one on a
+    /// read-only file system, is refused before anything is opened.
+    /// - Returns: Whether the directory was created.
+    @discardableResult
+    public static func prepareDataDirectory(_ path: String) throws -> Bool {
+        var created = false
+        var info = stat()
+        if stat(path, &info) != 0 {
+            guard errno == ENOENT else {
+                throw Failure(description: "cannot reach the data directory \(path): \(String(cString: strerror(errno)))")
+            }
+            let parent = (path as NSString).deletingLastPathComponent
+            var parentInfo = stat()
+            guard stat(parent.isEmpty ? "." : parent, &parentInfo) == 0, parentInfo.st_mode & S_IFMT == S_IFDIR else {
+                throw Failure(description: """
+                    the data directory \(path) does not exist, nor does its parent \(parent); \
+                    create it first (mkdir -p \(path)) or correct --data
+                    """)
+            }
+            guard mkdir(path, 0o750) == 0 else {
+                throw Failure(description: "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
+            }
+            created = true
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw Failure(description: """
+                the data directory \(path) is not writable (\(String(cString: strerror(errno)))); \
+                parleyd keeps its log there: fix its permissions or mount, or choose another --data
+                """)
+        }
+        return created
+    }
+
     /// Refuses a directory that is group- or world-writable (others could replace the socket).
     public static func requirePrivateDirectory(_ path: String) throws {
         var info = stat()

@@ -35,11 +35,12 @@ public final class SocketServer: Service, Sendable {
     /// Runs until graceful shutdown.
     public func run() async throws {
         let maxLine = context.limits.maxLineBytes
+        let lineTimeout = TimeAmount.milliseconds(Int64(context.lineTimeout / .milliseconds(1)))
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine, lineTimeout: lineTimeout)))
                     let wrapped = try NIOAsyncChannel<LineInput, ByteBuffer>(wrappingChannelSynchronously: channel)
                     return Accepted(async: wrapped, channel: channel)
                 }

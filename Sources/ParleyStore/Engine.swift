@@ -15,16 +15,19 @@ public struct EngineOptions: Sendable {
     public var maxMapSize: Int
     /// Milliseconds since the Unix epoch.
     public var clock: @Sendable () -> Int64
+    /// Told, in a sentence, when opening repairs something: damaged projections rebuilt from the log.
+    public var warning: @Sendable (String) -> Void
 
-    /// Creates options; by default writable, 64 MiB growing to 1 TiB, wall-clock time.
+    /// Creates options; by default writable, 64 MiB growing to 1 TiB, wall-clock time, warnings dropped.
     public init(
         readOnly: Bool = false, initialMapSize: Int = 64 << 20, maxMapSize: Int = 1 << 40,
-        clock: @escaping @Sendable () -> Int64 = Engine.wallClock
+        clock: @escaping @Sendable () -> Int64 = Engine.wallClock, warning: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.readOnly = readOnly
         self.initialMapSize = initialMapSize
         self.maxMapSize = maxMapSize
         self.clock = clock
+        self.warning = warning
     }
 }
 
@@ -53,9 +56,15 @@ public final class Engine: Sendable {
 
     /// Opens the data directory, creating it when writable and missing, and brings the
     /// projections up to the log's head.
+    ///
+    /// A writable open checks what it can in bounded time: the log file covers its pages, and
+    /// the chain of the last ``OpenChecks/tailWindow`` events and of every event catch-up replays
+    /// is intact; a damaged log is refused (``StoreError/corrupt(position:reason:)``) and never
+    /// modified. Projections that LMDB refuses, that are truncated, of another format, ahead of
+    /// the log, or hold a record that does not decode are rebuilt from the log, with a warning.
     /// - Parameters:
     ///   - directory: The data directory.
-    ///   - options: Read-only, map sizes, clock.
+    ///   - options: Read-only, map sizes, clock, warnings.
     ///   - ids: Source of new conversation and message ids.
     /// - Throws: ``StoreError``.
     public init(directory: String, options: EngineOptions = .init(), ids: any IDSource = RandomIDs()) throws {
@@ -64,11 +73,29 @@ public final class Engine: Sendable {
         self.options = options
         self.ids = ids
         log = try EventLog(path: directory + "/" + Self.logFile, readOnly: options.readOnly, mapSize: options.initialMapSize)
-        projections = try ProjectionDatabase(
-            path: directory + "/" + Self.projectionsFile, readOnly: options.readOnly, mapSize: options.initialMapSize
-        )
+        projections = try Self.openProjections(directory + "/" + Self.projectionsFile, options: options)
         committedHead = Mutex(try log.head())
-        if !options.readOnly { try catchUp() }
+        if !options.readOnly { try openingCatchUp() }
+    }
+
+    /// Opens the projections; when writable, replaces a file LMDB refuses or that is truncated.
+    private static func openProjections(_ path: String, options: EngineOptions) throws -> ProjectionDatabase {
+        func open() throws -> ProjectionDatabase {
+            try ProjectionDatabase(path: path, readOnly: options.readOnly, mapSize: options.initialMapSize)
+        }
+        if options.readOnly { return try open() }
+        let reason: String
+        do {
+            return try open()
+        } catch StoreError.corrupt(.none, let truncated) {
+            reason = truncated
+        } catch StoreError.storage(let error) where OpenChecks.isDamage(error) {
+            reason = "\(Self.projectionsFile) cannot be opened (\(error))"
+        }
+        options.warning("\(reason); replacing it and rebuilding the projections from the log")
+        unlink(path)
+        unlink(path + "-lock")
+        return try open()
     }
 
     /// The newest committed position and hash.
@@ -88,6 +115,44 @@ public final class Engine: Sendable {
     }
 
     // MARK: Catching up
+
+    /// Catch-up at open: checks the log's tail and what will be replayed, and rebuilds the
+    /// projections from scratch, with a warning, when they fail their checks.
+    private func openingCatchUp() throws {
+        let head = self.head
+        var reason: String?
+        var checkpoint: UInt64 = 0
+        do {
+            let stored = try projections.read { view in
+                (checkpoint: try view.checkpoint(), format: try projections.storedFormat(in: view.reader))
+            }
+            checkpoint = stored.checkpoint
+            let format = stored.format
+            if let format, format != ProjectionDatabase.format {
+                reason = "are of format \"\(format)\", not \"\(ProjectionDatabase.format)\""
+            } else if checkpoint > head.position {
+                reason = "are at position \(checkpoint), ahead of the log's head \(head.position)"
+            } else if format == nil, checkpoint > 0 {
+                reason = "have a checkpoint but no format marker"
+            }
+        } catch where OpenChecks.isProjectionDamage(error) {
+            reason = "cannot be read (\(error))"
+        }
+        let replayFrom = reason == nil ? checkpoint : 0
+        let window = head.position > OpenChecks.tailWindow ? head.position - OpenChecks.tailWindow : 0
+        try OpenChecks.verifyChain(of: log, after: min(replayFrom, window), head: head)
+        if let reason { options.warning("the projections \(reason); rebuilding them from the log") }
+        do {
+            if reason == nil {
+                try catchUp()
+                return
+            }
+        } catch where OpenChecks.isProjectionDamage(error) {
+            options.warning("the projections hold a record that does not decode (\(error)); rebuilding them from the log")
+            if replayFrom > 0 { try OpenChecks.verifyChain(of: log, after: 0, head: head) }
+        }
+        _ = try projections.apply(from: log, after: 0, to: head.position, reset: true, maxMapSize: options.maxMapSize)
+    }
 
     /// Applies every log event after the projections' checkpoint. Rebuilds from scratch when
     /// the projections are of another format or ahead of the log (restored from elsewhere).

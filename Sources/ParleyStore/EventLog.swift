@@ -29,6 +29,14 @@ public final class EventLog: Sendable {
             environment = try Environment(
                 path: path, options: EnvironmentOptions(mapSize: mapSize, maxDatabases: 8, readOnly: readOnly)
             )
+        } catch {
+            throw StoreError.storage(error)
+        }
+        // Before any page is read: LMDB would fault on a page past the end of a truncated file.
+        if let truncated = OpenChecks.truncation(of: environment, path: path) {
+            throw StoreError.corrupt(position: nil, reason: truncated)
+        }
+        do {
             events = try environment.openDatabase("events", create: !readOnly)
             streams = try environment.openDatabase("streams", create: !readOnly)
             idempotency = try environment.openDatabase("idempotency", create: !readOnly)

@@ -15,13 +15,21 @@ public final class ProjectionDatabase: Sendable {
     public static let format = "parley-projections/1"
 
     /// Opens (or creates) the projection store at `path`.
-    /// - Throws: ``StoreError`` if it cannot be opened.
+    /// - Throws: ``StoreError`` if it cannot be opened; ``StoreError/corrupt(position:reason:)``
+    ///   with no position when the file is shorter than its last commit says.
     public init(path: String, readOnly: Bool, mapSize: Int) throws(StoreError) {
         do {
             environment = try Environment(
                 path: path,
                 options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false, writeMap: true)
             )
+        } catch {
+            throw StoreError.storage(error)
+        }
+        if let truncated = OpenChecks.truncation(of: environment, path: path) {
+            throw StoreError.corrupt(position: nil, reason: truncated)
+        }
+        do {
             var databases: [Database] = []
             for table in Table.allCases {
                 databases.append(try environment.openDatabase(table.name, create: !readOnly))

@@ -25,3 +25,26 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension StoreError {
+    /// Whether `error` plainly means the disk has no room for a write: the device is full
+    /// (`ENOSPC`), a quota is exhausted (`EDQUOT`), the process's file-size limit is reached
+    /// (`EFBIG`), or the map may grow no further (``full(mapSize:)``). See also
+    /// ``Engine/isOutOfSpace(_:)``, which also recognises a short write (`EIO`) on a full disk.
+    public static func isOutOfSpace(_ error: any Error) -> Bool {
+        switch error {
+        case let error as StoreError:
+            switch error {
+            case .full: true
+            case .storage(let error): isOutOfSpace(error)
+            default: false
+            }
+        case let error as LMDBError: [ENOSPC, EFBIG, EDQUOT].contains(error.code.rawValue)
+        default: false
+        }
+    }
+}

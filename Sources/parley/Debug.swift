@@ -8,7 +8,7 @@ struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Developer commands used by the test suite.",
         shouldDisplay: false,
-        subcommands: [AppendLoop.self, Head.self, CodecBench.self, Generate.self]
+        subcommands: [AppendLoop.self, Head.self, CodecBench.self, Generate.self, HostileClients.self]
     )
 
     /// Appends batches of sends forever, printing `committed BATCH FIRST LAST` after each durable commit.

@@ -19,7 +19,12 @@ struct Parleyd: AsyncParsableCommand {
             role comes from its peer uid and groups (the daemon's own uid and root are admin).
 
             Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when startup fails
-            (the message says why), 64 for a usage error.
+            (the message says why: a damaged log names the position and is never modified),
+            64 for a usage error.
+
+            The data directory is created when missing if its parent exists; a missing parent
+            is refused (a mistyped path should not grow a tree). A full disk answers commands
+            with StorageFull (retryable, nothing written) and service resumes once space is freed.
 
             Example:
               parleyd --data /var/lib/parley --socket /run/parley/parleyd.sock \\
@@ -71,6 +76,9 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds a subscriber may leave the daemon's writes unread before it gets events.end (slowConsumer) and is disconnected.", valueName: "seconds"))
     var slowConsumerTimeout = 10.0
 
+    @Option(name: .long, help: ArgumentHelp("Seconds a client may take to finish a request line once it started it; a partial line left longer gets LineTimeout and the connection is closed.", valueName: "seconds"))
+    var lineTimeout = 30.0
+
     @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel = "info"
 
@@ -80,6 +88,7 @@ struct Parleyd: AsyncParsableCommand {
         guard simDelay >= 0 else { throw ValidationError("--sim-delay must not be negative") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard slowConsumerTimeout > 0 else { throw ValidationError("--slow-consumer-timeout must be positive") }
+        guard lineTimeout > 0 else { throw ValidationError("--line-timeout must be positive") }
         for name in adminGroup + frontendGroup + carrierGroup + auditorGroup where Self.gid(name) == nil {
             throw ValidationError("unknown group \"\(name)\"")
         }
@@ -93,6 +102,9 @@ struct Parleyd: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "parleyd")
+        // A file-size limit (RLIMIT_FSIZE) must fail the write with EFBIG, not kill the daemon.
+        signal(SIGXFSZ, SIG_IGN)
+        Self.raiseDescriptorLimit(logger: logger)
         do {
             try await serve(logger: logger)
         } catch let failure as StartupCheck.Failure {
@@ -100,6 +112,13 @@ struct Parleyd: AsyncParsableCommand {
             throw ExitCode.failure
         } catch let failure as DirectoryLockError {
             logger.critical("cannot start: \(failure.description)")
+            throw ExitCode.failure
+        } catch StoreError.corrupt(let position?, let reason) {
+            logger.critical("""
+                cannot start: the log in \(data) is damaged at position \(position): \(reason). \
+                It was left as it is (never truncated or repaired). `parley audit verify --data \(data)` \
+                checks the whole log; restore the directory from a backup.
+                """)
             throw ExitCode.failure
         } catch let error as StoreError {
             logger.critical("cannot open the data directory \(data): \(error)")
@@ -109,7 +128,7 @@ struct Parleyd: AsyncParsableCommand {
 
     private func serve(logger: Logger) async throws {
         let socketPath = socket ?? data + "/parleyd.sock"
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        if try StartupCheck.prepareDataDirectory(data) { logger.notice("created the data directory", metadata: ["data": "\(data)"]) }
         try StartupCheck.requirePrivateDirectory(data)
         let socketDirectory = (socketPath as NSString).deletingLastPathComponent
         try StartupCheck.requirePrivateDirectory(socketDirectory.isEmpty ? "." : socketDirectory)
@@ -117,7 +136,7 @@ struct Parleyd: AsyncParsableCommand {
         try StartupCheck.clearStaleSocket(socketPath)
 
         let started = ContinuousClock.now
-        let engine = try Engine(directory: data)
+        let engine = try Engine(directory: data, options: EngineOptions(warning: { logger.warning("\($0)") }))
         if demo, engine.head.position == 0 {
             _ = try engine.execute(DemoDirectory.commands.map { CommandRequest($0, actor: .system) })
             logger.info("seeded the demo directory", metadata: ["events": "\(engine.head.position)"])
@@ -142,7 +161,8 @@ struct Parleyd: AsyncParsableCommand {
         limits.maxConnections = maxConnections
         let context = ServerContext(
             engine: engine, writer: writer, feed: feed, limits: limits, policy: policy,
-            slowConsumerTimeout: .milliseconds(Int(slowConsumerTimeout * 1000)), logger: logger
+            slowConsumerTimeout: .milliseconds(Int(slowConsumerTimeout * 1000)),
+            lineTimeout: .milliseconds(Int(lineTimeout * 1000)), logger: logger
         )
         var services: [any Service] = [SocketServer(context: context, socketPath: socketPath)]
         if carrierSim {
@@ -162,6 +182,16 @@ struct Parleyd: AsyncParsableCommand {
         try engine.flush()
         withExtendedLifetime(lock) {}
         logger.info("stopped cleanly")
+    }
+
+    /// Raises the soft limit on open files to the hard limit, so `--max-connections` connections fit.
+    static func raiseDescriptorLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("cannot raise the open-file limit", metadata: ["error": "\(String(cString: strerror(errno)))"])
+        }
     }
 
     /// A group's gid from its name or number.

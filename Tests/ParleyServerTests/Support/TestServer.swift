@@ -43,7 +43,7 @@ final class TestServer: @unchecked Sendable {
 
     init(
         limits: ServerLimits = ServerLimits(), policy: RolePolicy? = nil, slowConsumerTimeout: Duration = .seconds(10),
-        seedDemo: Bool = true, deterministic: Bool = true
+        lineTimeout: Duration = .seconds(30), seedDemo: Bool = true, deterministic: Bool = true
     ) async throws {
         directory = try TemporaryDirectory()
         socketPath = directory.path + "/s.sock"
@@ -63,7 +63,7 @@ final class TestServer: @unchecked Sendable {
         writer.start()
         context = ServerContext(
             engine: engine, writer: writer, feed: feed, limits: limits, policy: policy ?? RolePolicy(ownUid: getuid()),
-            slowConsumerTimeout: slowConsumerTimeout, logger: logger
+            slowConsumerTimeout: slowConsumerTimeout, lineTimeout: lineTimeout, logger: logger
         )
         let ready = AsyncStream<Void>.makeStream()
         let server = SocketServer(context: context, socketPath: socketPath, ready: { ready.continuation.yield() })
