@@ -44,7 +44,6 @@ public final class Environment: @unchecked Sendable {
         if options.readOnly { flags |= UInt32(MDB_RDONLY) }
         if !options.subdirectory { flags |= UInt32(MDB_NOSUBDIR) }
         if !options.durable { flags |= UInt32(MDB_NOSYNC) }
-        if options.writeMap && !options.readOnly { flags |= UInt32(MDB_WRITEMAP) }
         do throws(LMDBError) {
             guard options.mapSize > 0 else { throw LMDBError(.invalidArgument, operation: "mdb_env_set_mapsize") }
             try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")

@@ -14,10 +14,6 @@ public struct EnvironmentOptions: Sendable {
     public var subdirectory: Bool
     /// Whether commits are flushed to disk; `false` sets `MDB_NOSYNC` (faster, not crash-durable).
     public var durable: Bool
-    /// Whether writes go straight into the memory map (`MDB_WRITEMAP`): no malloc'd copy of
-    /// each dirty page and no `write` per page at commit, at the price of a stray pointer write
-    /// being able to damage the file. Meant for stores that can be rebuilt.
-    public var writeMap: Bool
     /// The POSIX permission bits for newly created files.
     public var fileMode: UInt32
 
@@ -30,7 +26,6 @@ public struct EnvironmentOptions: Sendable {
     ///   - readOnly: Open read-only (default `false`).
     ///   - subdirectory: `path` is a directory (default `false`: `path` is the data file).
     ///   - durable: fsync on commit (default `true`).
-    ///   - writeMap: write through the memory map (default `false`).
     ///   - fileMode: Permissions for created files (default `0o640`).
     public init(
         mapSize: Int = 64 << 20,
@@ -39,7 +34,6 @@ public struct EnvironmentOptions: Sendable {
         readOnly: Bool = false,
         subdirectory: Bool = false,
         durable: Bool = true,
-        writeMap: Bool = false,
         fileMode: UInt32 = 0o640
     ) {
         self.mapSize = mapSize
@@ -48,7 +42,6 @@ public struct EnvironmentOptions: Sendable {
         self.readOnly = readOnly
         self.subdirectory = subdirectory
         self.durable = durable
-        self.writeMap = writeMap
         self.fileMode = fileMode
     }
 }

@@ -21,7 +21,7 @@ public final class ProjectionDatabase: Sendable {
         do {
             environment = try Environment(
                 path: path,
-                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false, writeMap: true)
+                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false)
             )
         } catch {
             throw StoreError.storage(error)
