@@ -23,7 +23,7 @@ public struct CompactJSONEncoder: Sendable {
 
     /// The tree of one value.
     static func node(of value: some Encodable) throws -> JSONNode {
-        if let text = value as? String { return .scalar(JSONNode.quoted(text)) }
+        if let text = value as? String { return .string(text) }
         let encoder = TreeEncoder()
         try value.encode(to: encoder)
         guard let node = encoder.node else {
@@ -33,9 +33,11 @@ public struct CompactJSONEncoder: Sendable {
     }
 }
 
-/// An encoded value: a finished scalar's text, or an object or array still being filled.
+/// An encoded value: a finished scalar's text, a string (escaped when written), or an
+/// object or array still being filled.
 enum JSONNode {
     case scalar(String)
+    case string(String)
     case object(JSONObject)
     case array(JSONArray)
 
@@ -43,14 +45,16 @@ enum JSONNode {
         switch self {
         case .scalar(let text):
             bytes.append(contentsOf: text.utf8)
+        case .string(let text):
+            Self.writeQuoted(text, to: &bytes)
         case .object(let object):
             bytes.append(UInt8(ascii: "{"))
-            let keys = object.members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            for (index, key) in keys.enumerated() {
+            let members = object.members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            for (index, member) in members.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                bytes.append(contentsOf: Self.quoted(key).utf8)
+                Self.writeQuoted(member.key, to: &bytes)
                 bytes.append(UInt8(ascii: ":"))
-                try object.members[key]?.write(to: &bytes)
+                try member.node.write(to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         case .array(let array):
@@ -63,28 +67,42 @@ enum JSONNode {
         }
     }
 
-    /// A JSON string literal, escaped as `JSONEncoder` escapes: `"`, `\`, the short forms of
-    /// backspace, tab, newline, form feed and carriage return, other controls as `\u00XX`.
-    static func quoted(_ text: String) -> String {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        out.reserveCapacity(text.utf8.count + 2)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
+    /// Appends `text` as a JSON string literal, escaped as `JSONEncoder` escapes: `"`, `\\`,
+    /// the short forms of backspace, tab, newline, form feed and carriage return, other
+    /// controls as `\u00XX`. Runs without escapes are copied in one go.
+    static func writeQuoted(_ text: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var runStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                bytes.append(UInt8(ascii: "\\"))
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+                case 0x08: bytes.append(UInt8(ascii: "b"))
+                case 0x09: bytes.append(UInt8(ascii: "t"))
+                case 0x0A: bytes.append(UInt8(ascii: "n"))
+                case 0x0C: bytes.append(UInt8(ascii: "f"))
+                case 0x0D: bytes.append(UInt8(ascii: "r"))
+                default:
+                    bytes.append(UInt8(ascii: "u"))
+                    bytes.append(UInt8(ascii: "0"))
+                    bytes.append(UInt8(ascii: "0"))
+                    bytes.append(hexDigit(byte >> 4))
+                    bytes.append(hexDigit(byte & 0x0F))
+                }
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         }
-        out.append(UInt8(ascii: "\""))
-        return String(decoding: out, as: UTF8.self)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// A double as `JSONEncoder` writes it: integral values without `.0`; not finite is an error.
@@ -98,8 +116,20 @@ enum JSONNode {
 }
 
 /// An object's members, filled in by keyed containers (possibly several on one encoder).
+/// Objects are small, so members are a list; a key set twice keeps its last value.
 final class JSONObject {
-    var members: [String: JSONNode] = [:]
+    private(set) var members: [(key: String, node: JSONNode)] = []
+
+    subscript(key: String) -> JSONNode? {
+        get { members.first(where: { $0.key == key })?.node }
+        set {
+            if let index = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[index].node = newValue } else { members.remove(at: index) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
 }
 
 /// An array's elements, filled in by an unkeyed container.
@@ -133,7 +163,7 @@ final class TreeEncoder: Encoder {
 /// Turns primitives into scalar nodes; shared by the three container kinds.
 private enum Scalar {
     static func of(_ value: Bool) -> JSONNode { .scalar(value ? "true" : "false") }
-    static func of(_ value: String) -> JSONNode { .scalar(JSONNode.quoted(value)) }
+    static func of(_ value: String) -> JSONNode { .string(value) }
     static func of(_ value: some BinaryInteger) -> JSONNode { .scalar(String(value)) }
     static func of(_ value: Double) throws -> JSONNode { .scalar(try JSONNode.number(value)) }
     static var null: JSONNode { .scalar("null") }
@@ -143,36 +173,36 @@ private struct KeyedTree<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let object: JSONObject
     var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil(forKey key: Key) throws { object.members[key.stringValue] = Scalar.null }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: String, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { object.members[key.stringValue] = try Scalar.of(value) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { object.members[key.stringValue] = try Scalar.of(Double(value)) }
-    mutating func encode(_ value: Int, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { object.members[key.stringValue] = Scalar.of(value) }
+    mutating func encodeNil(forKey key: Key) throws { object[key.stringValue] = Scalar.null }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { object[key.stringValue] = try Scalar.of(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { object[key.stringValue] = try Scalar.of(Double(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { object[key.stringValue] = Scalar.of(value) }
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
-        object.members[key.stringValue] = try CompactJSONEncoder.node(of: value)
+        object[key.stringValue] = try CompactJSONEncoder.node(of: value)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
         keyedBy keyType: NestedKey.Type, forKey key: Key
     ) -> KeyedEncodingContainer<NestedKey> {
         let nested = JSONObject()
-        object.members[key.stringValue] = .object(nested)
+        object[key.stringValue] = .object(nested)
         return KeyedEncodingContainer(KeyedTree<NestedKey>(object: nested))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         let nested = JSONArray()
-        object.members[key.stringValue] = .array(nested)
+        object[key.stringValue] = .array(nested)
         return UnkeyedTree(array: nested)
     }
 
@@ -182,7 +212,7 @@ private struct KeyedTree<Key: CodingKey>: KeyedEncodingContainerProtocol {
     /// An encoder for a superclass's keyed values, nested under `key` (Parley has none; kept for completeness).
     private static func superEncoder(in object: JSONObject, key: String) -> any Encoder {
         let nested = JSONObject()
-        object.members[key] = .object(nested)
+        object[key] = .object(nested)
         let encoder = TreeEncoder()
         encoder.node = .object(nested)
         return encoder
