@@ -114,11 +114,34 @@ public final class CommandWriter: Sendable {
     private func execute(_ batch: [Pending]) {
         do {
             let outcomes = try engine.execute(batch.map(\.request))
-            feed.publish(engine.head)
+            let committed = outcomes.flatMap { outcome -> [RecordedEvent] in
+                guard let result = outcome.result, !result.replayed else { return [] }
+                return result.events
+            }
+            feed.publish(engine.head, events: feedEvents(committed))
             for (pending, outcome) in zip(batch, outcomes) { pending.ticket.finish(.success(outcome)) }
         } catch {
             logger.error("batch failed; nothing of it was written", metadata: ["batch.size": "\(batch.count)", "error": "\(error)"])
             for pending in batch { pending.ticket.finish(.failure(error)) }
+        }
+    }
+}
+
+extension CommandWriter {
+    /// The batch's events with the state of the conversation each concerns, read once here
+    /// for every subscription that will filter them. Without it (a read failure) the
+    /// subscriptions look the conversations up themselves.
+    private func feedEvents(_ events: [RecordedEvent]) -> [FeedEvent] {
+        let conversations = try? engine.projections.read { view -> [String: ConversationRecord] in
+            var found: [String: ConversationRecord] = [:]
+            for event in events {
+                guard let id = SubscriptionFilter.conversationId(of: event.event), found[id] == nil else { continue }
+                found[id] = try view.conversation(id)
+            }
+            return found
+        }
+        return events.map { event in
+            FeedEvent(event, conversation: SubscriptionFilter.conversationId(of: event.event).flatMap { conversations?[$0] })
         }
     }
 }

@@ -1,30 +1,98 @@
 import Synchronization
+public import ParleyCore
 public import ParleyStore
 
+/// A committed event as the feed keeps it: shared by reference among subscriptions, with the
+/// state of the conversation it concerns right after its batch committed, so that filtering
+/// it for a thousand subscriptions does not look the conversation up a thousand times.
+public final class FeedEvent: Sendable {
+    /// The event.
+    public let recorded: RecordedEvent
+    /// The conversation the event concerns, as the projections held it after the event's batch
+    /// committed (`nil` when it concerns none or it was not looked up).
+    public let conversation: ConversationRecord?
+
+    /// Wraps an event.
+    public init(_ recorded: RecordedEvent, conversation: ConversationRecord? = nil) {
+        self.recorded = recorded
+        self.conversation = conversation
+    }
+}
+
 /// Announces new log heads to subscriptions waiting for them, and the daemon's shutdown.
+///
+/// It also keeps the newest committed events, decoded, as the writer committed them, so that
+/// live subscriptions — a thousand agents' front ends — take them from memory instead of each
+/// reading and decoding them from the log again. Older positions are read from the log.
 public final class EventFeed: Sendable {
     private struct State {
         var head: UInt64
         var stopped = false
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiter = 0
+        /// The newest events, gapless, the last one at `head` (or empty).
+        var recent: [FeedEvent] = []
+        /// Index in `recent` of its oldest event (a ring once full).
+        var oldest = 0
     }
 
     private let state: Mutex<State>
+    private let capacity: Int
 
-    /// Creates a feed starting at `head`.
-    public init(head: UInt64) { state = Mutex(State(head: head)) }
+    /// Creates a feed starting at `head`, keeping up to `capacity` recent events in memory.
+    public init(head: UInt64, capacity: Int = 2048) {
+        state = Mutex(State(head: head))
+        self.capacity = max(capacity, 0)
+    }
 
     /// The newest committed position.
     public var head: UInt64 { state.withLock { $0.head } }
 
+    /// Up to `limit` events after position `after`, from memory, or `nil` when they are not all
+    /// there (older than the memory reaches): then the caller reads the log. Empty when
+    /// `after` is the head.
+    public func recentEvents(after: UInt64, limit: Int) -> [FeedEvent]? {
+        state.withLock { state -> [FeedEvent]? in
+            if after >= state.head { return [] }
+            guard let first = state.recent.isEmpty ? nil : state.recent[state.oldest].recorded.position, after + 1 >= first else { return nil }
+            let count = min(limit, Int(state.head - after))
+            var result: [FeedEvent] = []
+            result.reserveCapacity(count)
+            let start = Int(after + 1 - first)
+            for offset in start..<(start + count) {
+                result.append(state.recent[(state.oldest + offset) % state.recent.count])
+            }
+            return result
+        }
+    }
+
+    private static func remember(_ events: [FeedEvent], in state: inout State, capacity: Int) {
+        for event in events.suffix(capacity) {
+            if state.recent.count < capacity {
+                state.recent.append(event)
+            } else {
+                state.recent[state.oldest] = event
+                state.oldest = (state.oldest + 1) % capacity
+            }
+        }
+    }
+
     /// Whether the daemon is shutting down.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
-    /// Announces a new head (after a durable commit), waking every waiter.
-    public func publish(_ head: LogHead) {
+    /// Announces a new head (after a durable commit), waking every waiter. `events` are the
+    /// events committed since the previous head, in order, when the caller has them; without
+    /// them (or with a gap) the memory of recent events starts again after `head`.
+    public func publish(_ head: LogHead, events: [FeedEvent] = []) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             guard head.position > state.head else { return [] }
+            let contiguous = events.first?.recorded.position == state.head + 1 && events.last?.recorded.position == head.position
+            if contiguous && capacity > 0 {
+                Self.remember(events, in: &state, capacity: capacity)
+            } else {
+                state.recent.removeAll()
+                state.oldest = 0
+            }
             state.head = head.position
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)

@@ -293,9 +293,11 @@ public final class Session: Sendable {
             // Only up to the published head: an event is published once the projections that the
             // filter consults hold it too.
             let published = context.feed.head
-            let batch: [StoredEvent]
+            let batch: [FeedEvent]
             do {
-                batch = published > cursor ? try log.read(after: cursor, limit: Int(min(Self.readBatch, published - cursor))) : []
+                let limit = Int(min(Self.readBatch, published > cursor ? published - cursor : 0))
+                batch = try context.feed.recentEvents(after: cursor, limit: limit)
+                    ?? log.read(after: cursor, limit: limit).map { FeedEvent($0.recorded) }
             } catch {
                 context.logger.error("subscription read failed", metadata: ["error": "\(error)"])
                 reason = "error"
@@ -317,13 +319,14 @@ public final class Session: Sendable {
             let lines: [(position: UInt64, line: String?)]
             do {
                 lines = try projections.read { view in
-                    try batch.map { stored -> (position: UInt64, line: String?) in
-                        guard try filter.matches(stored.recorded, view: view) else { return (stored.recorded.position, nil) }
-                        let event = try context.eventJSON.line(stored.recorded)
-                        let unread = try filter.unread(after: stored.recorded, view: view).map { ",\"unread\":\($0)" } ?? ""
-                        return (stored.recorded.position, responses.notification(
+                    try batch.map { feedEvent -> (position: UInt64, line: String?) in
+                        let recorded = feedEvent.recorded
+                        guard try filter.matches(feedEvent, view: view) else { return (recorded.position, nil) }
+                        let event = try context.eventJSON.line(recorded)
+                        let unread = try filter.unread(after: feedEvent, view: view).map { ",\"unread\":\($0)" } ?? ""
+                        return (recorded.position, responses.notification(
                             method: "events.event",
-                            json: "{\"event\":\(event),\"position\":\(stored.recorded.position),\"subscription\":\(JSONText.quote(id))\(unread)}"
+                            json: "{\"event\":\(event),\"position\":\(recorded.position),\"subscription\":\(JSONText.quote(id))\(unread)}"
                         ))
                     }
                 }

@@ -30,16 +30,20 @@ struct SubscriptionFilter: Sendable {
         try p.finish()
     }
 
-    /// Whether `recorded` passes, looking up conversation owners in `view` for agent filters.
-    func matches(_ recorded: RecordedEvent, view: some ProjectionReading) throws -> Bool {
+    /// Whether `event` passes, looking up conversation owners in `view` for agent filters
+    /// unless the feed already holds the conversation's state.
+    func matches(_ event: FeedEvent, view: some ProjectionReading) throws -> Bool {
+        let recorded = event.recorded
         if let types, !types.contains(recorded.type) { return false }
         if let conversationId, recorded.stream != Stream.conversation(conversationId) { return false }
-        if let agentId { return try concerns(agentId, recorded, view: view) }
+        if let agentId { return try concerns(agentId, recorded, known: event.conversation, view: view) }
         return true
     }
 
     /// Whether an event is something agent `id`'s front end shows.
-    private func concerns(_ id: String, _ recorded: RecordedEvent, view: some ProjectionReading) throws -> Bool {
+    private func concerns(
+        _ id: String, _ recorded: RecordedEvent, known: ConversationRecord?, view: some ProjectionReading
+    ) throws -> Bool {
         if recorded.stream == Stream.agent(id) { return true }
         let conversationId: String
         switch recorded.event {
@@ -56,7 +60,7 @@ struct SubscriptionFilter: Sendable {
         case .chatEnded(let e): conversationId = e.conversationId
         default: return false
         }
-        guard let conversation = try view.conversation(conversationId) else { return false }
+        guard let conversation = try Self.conversation(conversationId, known: known, view: view) else { return false }
         if conversation.agentId == id { return true }
         let waitingOrJustTaken = conversation.status == .pending || recorded.type == .chatAccepted
         guard waitingOrJustTaken, let service = conversation.serviceId else { return false }
@@ -64,16 +68,39 @@ struct SubscriptionFilter: Sendable {
     }
 
     /// The agent's unread count to attach when `recorded` changes it.
-    func unread(after recorded: RecordedEvent, view: some ProjectionReading) throws -> UInt64? {
+    func unread(after event: FeedEvent, view: some ProjectionReading) throws -> UInt64? {
+        let recorded = event.recorded
         guard let agentId else { return nil }
         switch recorded.event {
         case .recentRead(let e) where e.agentId == agentId: return try view.agent(agentId)?.unread
         case .inboundReceived(let e):
-            guard let conversation = try view.conversation(e.conversationId), conversation.kind == .did,
+            guard let conversation = try Self.conversation(e.conversationId, known: event.conversation, view: view),
+                conversation.kind == .did,
                 conversation.agentId == agentId
             else { return nil }
             return try view.agent(agentId)?.unread
         default: return nil
+        }
+    }
+
+    /// The conversation `id`: the feed's copy when it is that one, else from `view`.
+    private static func conversation(
+        _ id: String, known: ConversationRecord?, view: some ProjectionReading
+    ) throws -> ConversationRecord? {
+        if let known, known.conversationId == id { return known }
+        return try view.conversation(id)
+    }
+
+    /// The conversation an event concerns, if any.
+    static func conversationId(of event: Event) -> String? {
+        switch event {
+        case .conversationOpened(let e): e.conversationId
+        case .messageSent(let e): e.conversationId
+        case .deliveryReported(let e): e.conversationId
+        case .inboundReceived(let e): e.conversationId
+        case .chatAccepted(let e): e.conversationId
+        case .chatEnded(let e): e.conversationId
+        default: nil
         }
     }
 }
