@@ -1,19 +1,23 @@
-import NIOCore
+public import NIOCore
 
 /// Splits the byte stream into lines (`\n`, with an optional `\r` before it removed).
 ///
 /// A line longer than `maxLineBytes` yields ``LineInput/tooLong`` once and then everything
 /// after it is discarded without being buffered, so a hostile peer cannot grow memory.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = LineInput
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    /// One line, or the notice that a line was too long.
+    public typealias InboundOut = LineInput
 
-    let maxLineBytes: Int
+    /// The longest line passed on, in bytes without the terminator.
+    public let maxLineBytes: Int
     private var discarding = false
     private var scanned = 0
 
-    init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
+    /// Creates a decoder passing on lines of at most `maxLineBytes` bytes.
+    public init(maxLineBytes: Int) { self.maxLineBytes = maxLineBytes }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// Passes on every complete line in `buffer`.
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if discarding {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return .needMoreData
@@ -46,8 +50,8 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // A final line without a newline is still a line.
+    /// At the end of input, a final line without a newline is still a line.
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         if !discarding, buffer.readableBytes > maxLineBytes + 1 {
             _ = tooLong(context: context, buffer: &buffer)
