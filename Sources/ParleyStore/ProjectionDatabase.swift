@@ -98,9 +98,11 @@ public final class LMDBProjections: ProjectionWriting {
         self.writer = writer
     }
 
-    /// The value under `key`, copied out of the map.
+    /// The value under `key`, copied out of the map. An empty key is never stored (LMDB refuses
+    /// it with `MDB_BAD_VALSIZE`), so it has no value: a query for an empty id is an unknown id.
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
-        try reader.get(database.database(table), key).map { Array($0) }
+        guard !key.isEmpty else { return nil }
+        return try reader.get(database.database(table), key).map { Array($0) }
     }
 
     /// Entries under `prefix` in key order, after `after` when given.
