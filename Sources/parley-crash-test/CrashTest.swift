@@ -13,13 +13,13 @@ struct CrashTest: ParsableCommand {
         commandName: "parley-crash-test",
         abstract: "Kill parleyd (and the offline tools) at random moments under load; check that nothing acknowledged is lost or duplicated.",
         discussion: """
-            Each round: start parleyd, retry every unanswered command with its idempotency key,
-            repeat a few answered ones (they must replay), run `parley audit verify`, resume the
-            subscriber from its last position, put load on it from several connections, SIGKILL it
-            after a random delay, then check the log directly: gapless chained positions, every
-            acknowledged command's events present exactly once, nothing refused recorded, nothing a
-            subscriber saw missing. Afterwards it kills `parley backup` (under load) and
-            `parley projections rebuild` mid-way and checks what they leave. Exit status 0 only when
+            Each round: start parleyd, retry every unanswered command with its idempotency key, \
+            repeat a few answered ones (they must replay), run `parley audit verify`, resume the \
+            subscriber from its last position, put load on it from several connections, SIGKILL it \
+            after a random delay, then check the log directly: gapless chained positions, every \
+            acknowledged command's events present exactly once, nothing refused recorded, nothing a \
+            subscriber saw missing. Afterwards it kills `parley backup` (under load) and \
+            `parley projections rebuild` mid-way and checks what they leave. Exit status 0 only when \
             every check passes; the last line is a summary of the figures.
             """
     )
