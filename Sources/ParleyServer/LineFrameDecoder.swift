@@ -57,6 +57,8 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
             _ = tooLong(context: context, buffer: &buffer)
         } else if !discarding, buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
             let line = rest.last == UInt8(ascii: "\r") ? Array(rest.dropLast()) : rest
+            // Up to maxLineBytes + 1 bytes were kept in case the last was a "\r"; without it the line is too long.
+            guard line.count <= maxLineBytes else { return tooLong(context: context, buffer: &buffer) }
             context.fireChannelRead(wrapInboundOut(.line(line)))
         }
         return .needMoreData
