@@ -16,10 +16,11 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# One debug build (tests and executables together), then the whole suite.
+# One debug build (tests and executables together), then the whole suite, then 50 daemon kills.
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	PARLEY_CRASH_TEST_NO_BUILD=1 tools/crash-test
 
 # The suite under ThreadSanitizer and AddressSanitizer (separate build folders; slow).
 check-sanitizers: setup

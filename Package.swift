@@ -77,6 +77,27 @@ let package = Package(
             dependencies: ["LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
+        // Kills parleyd and the offline tools at random moments and checks nothing acknowledged is lost (tools/crash-test).
+        .executableTarget(
+            name: "parley-crash-test",
+            dependencies: [
+                "ParleyStore", "ParleyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // libFuzzer's driver, declared for the fuzz build only (nothing linked).
+        .systemLibrary(name: "CLibFuzzer"),
+        // Line framing and request decoding under libFuzzer (tools/fuzz); a corpus replayer in normal builds.
+        .executableTarget(
+            name: "parley-fuzz",
+            dependencies: [
+                "ParleyServer", "ParleyProtocol", "CLibFuzzer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: strictSettings),
         .testTarget(

@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 
 /// Splits the byte stream into lines (`\n`, with an optional `\r` before it removed).
 ///
@@ -8,11 +8,14 @@ import NIOCore
 /// line before it, when the bytes came together): a partial line left longer — a slow-loris
 /// peer trickling bytes or one that stops mid-line — yields ``LineInput/stalled`` once and
 /// everything after it is discarded. Each connection so buffers at most one partial line.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = LineInput
+public struct LineFrameDecoder: ByteToMessageDecoder {
+    /// One line, or the notice that a line was too long or stalled.
+    public typealias InboundOut = LineInput
 
-    let maxLineBytes: Int
-    let lineTimeout: TimeAmount?
+    /// The longest line passed on, in bytes without the terminator.
+    public let maxLineBytes: Int
+    /// How long a partial line may wait for its end (`nil`: forever).
+    public let lineTimeout: TimeAmount?
     private var discarding = false
     private var scanned = 0
     /// The pending timeout of the current partial line.
@@ -20,12 +23,15 @@ struct LineFrameDecoder: ByteToMessageDecoder {
     /// Set on the event loop when the timer fired.
     private var stalled: NIOLoopBoundBox<Bool>?
 
-    init(maxLineBytes: Int, lineTimeout: TimeAmount? = nil) {
+    /// Creates a decoder passing on lines of at most `maxLineBytes` bytes, each finished
+    /// within `lineTimeout` of its first byte when one is given.
+    public init(maxLineBytes: Int, lineTimeout: TimeAmount? = nil) {
         self.maxLineBytes = maxLineBytes
         self.lineTimeout = lineTimeout
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    /// Passes on every complete line in `buffer`.
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if discarding || stalled?.value == true {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return .needMoreData
@@ -80,12 +86,13 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         timer = nil
     }
 
-    mutating func decoderRemoved(context: ChannelHandlerContext) {
+    /// Stops the partial line's timer.
+    public mutating func decoderRemoved(context: ChannelHandlerContext) {
         cancelTimer()
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // A final line without a newline is still a line.
+    /// At the end of input, a final line without a newline is still a line.
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         cancelTimer()
         if discarding || stalled?.value == true {
@@ -94,6 +101,8 @@ struct LineFrameDecoder: ByteToMessageDecoder {
             _ = tooLong(context: context, buffer: &buffer)
         } else if buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
             let line = rest.last == UInt8(ascii: "\r") ? Array(rest.dropLast()) : rest
+            // Up to maxLineBytes + 1 bytes were kept in case the last was a "\r"; without it the line is too long.
+            guard line.count <= maxLineBytes else { return tooLong(context: context, buffer: &buffer) }
             context.fireChannelRead(wrapInboundOut(.line(line)))
         }
         return .needMoreData

@@ -106,13 +106,16 @@ public final class LMDBProjections: ProjectionWriting {
         self.writer = writer
     }
 
-    /// The value under `key`, copied out of the map.
+    /// The value under `key`, copied out of the map. An empty key is never stored (LMDB refuses
+    /// it with `MDB_BAD_VALSIZE`), so it has no value: a query for an empty id is an unknown id.
     public func get(_ table: Table, _ key: [UInt8]) throws -> [UInt8]? {
-        try reader.get(database.database(table), key).map { Array($0) }
+        guard !key.isEmpty else { return nil }
+        return try reader.get(database.database(table), key).map { Array($0) }
     }
 
     /// Calls `body` with the value under `key` in place, inside the map (no copy).
     public func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard !key.isEmpty else { return nil }  // never stored, as in `get`
         guard let value = try reader.get(database.database(table), key) else { return nil }
         return try body(value)
     }

@@ -22,8 +22,9 @@ struct HostileClientTests {
         let server = try await TestServer(lineTimeout: .milliseconds(400))
         let head = server.engine.head
         let loris = try await server.connect()
-        try await loris.sendRaw(Array(#"{"jsonrpc":"2.0","id":1,"method":"sms.cou"#.utf8))
+        // The clock starts before the bytes leave, so a busy test runner can only make the wait look longer.
         let started = ContinuousClock.now
+        try await loris.sendRaw(Array(#"{"jsonrpc":"2.0","id":1,"method":"sms.cou"#.utf8))
         let answer = try await loris.readLine()
         let waited = ContinuousClock.now - started
         #expect(Self.errorType(answer).type == "LineTimeout", "\(answer ?? "EOF")")
@@ -55,11 +56,13 @@ struct HostileClientTests {
 
     @Test("the timeout is per line: an idle connection and a line sent in pieces within the timeout are served")
     func idleAndPromptLinesAreServed() async throws {
-        let server = try await TestServer(lineTimeout: .seconds(2))
+        // Generous margins: this runs beside CPU-heavy suites, and a starved event loop must not
+        // make a prompt line look late.
+        let server = try await TestServer(lineTimeout: .seconds(3))
         let client = try await server.connect()
-        try await Task.sleep(for: .milliseconds(2500))  // idle (no partial line) for longer than the timeout
+        try await Task.sleep(for: .milliseconds(3500))  // idle (no partial line) for longer than the timeout
         #expect(try await client.result("log.head")["position"] != nil)
-        // Eight lines, each sent in two pieces 300 ms apart: 2.4 s in all, each line well within 2 s.
+        // Eight lines, each sent in two pieces 300 ms apart: 2.4 s in all, each line well within 3 s.
         for id in 101...108 {
             try await client.sendRaw(Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"#.utf8))
             try await Task.sleep(for: .milliseconds(300))

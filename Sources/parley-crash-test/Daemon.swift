@@ -1,0 +1,118 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs the tools under test as child processes.
+struct Executables {
+    /// The daemon.
+    var parleyd: String
+    /// The client and offline tool.
+    var parley: String
+
+    /// The executables beside this one (the same build folder), unless given.
+    static func locate(parleyd: String?, parley: String?) -> Executables {
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        return Executables(parleyd: parleyd ?? own + "/parleyd", parley: parley ?? own + "/parley")
+    }
+}
+
+/// One child process, killed or stopped by the test.
+final class Child {
+    let process = Process()
+
+    /// Starts `executable` with `arguments`; stdout and stderr go to `logPath` (appended).
+    init(_ executable: String, _ arguments: [String], logPath: String?) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let logPath {
+            if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// SIGKILL, then waits; true when the process died of the signal (not an earlier exit).
+    @discardableResult
+    func kill() -> Bool {
+        Glibc.kill(pid, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal
+    }
+
+    /// SIGTERM (a graceful stop), then waits; returns the exit status.
+    func terminate() -> Int32 {
+        Glibc.kill(pid, SIGTERM)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Waits for the end; returns the exit status (or the signal).
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// `parleyd` on the test's data directory.
+final class Daemon {
+    let executables: Executables
+    let directory: String
+    let socketPath: String
+    private var child: Child?
+
+    let logPath: String
+
+    init(executables: Executables, directory: String, logPath: String) {
+        self.executables = executables
+        self.directory = directory
+        self.logPath = logPath
+        socketPath = directory + "/d.sock"
+    }
+
+    /// Starts the daemon and waits until it answers; returns the head from its greeting.
+    func start() throws -> UInt64 {
+        child = try Child(
+            executables.parleyd, ["--data", directory, "--socket", socketPath, "--demo", "--log-level", "warning"],
+            logPath: logPath
+        )
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if let child, !child.process.isRunning {
+                throw CrashTestFailure("parleyd exited with status \(child.process.terminationStatus) at start; see \(logPath)")
+            }
+            if let client = try? LineClient(path: socketPath, timeout: 10) {
+                return (client.greeting["head"] as? NSNumber)?.uint64Value ?? 0
+            }
+            usleep(5_000)
+        }
+        throw CrashTestFailure("parleyd did not answer within 60 s; see \(logPath)")
+    }
+
+    /// SIGKILL; true when it was running until the signal.
+    func kill() -> Bool {
+        defer { child = nil }
+        return child?.kill() ?? false
+    }
+
+    /// A graceful stop (SIGTERM); returns the exit status.
+    func stop() -> Int32 {
+        defer { child = nil }
+        return child?.terminate() ?? 0
+    }
+}
+
+/// A failed check or an unusable setup.
+struct CrashTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+
+/// One command the load sends, kept so it can be retried byte for byte with its key.
+struct CommandSpec: Sendable {
+    /// The idempotency key (unique across the run).
+    var key: String
+    /// The method.
+    var method: String
+    /// The params as JSON object text, `idempotencyKey` included.
+    var params: String
+}
+
+/// What the clients were told, and what the checks found: the test's source of truth.
+final class Ledger: Sendable {
+    struct State {
+        /// Every command ever sent, by key.
+        var specs: [String: CommandSpec] = [:]
+        /// Acknowledged commands: the positions of their events, as answered.
+        var acked: [String: [UInt64]] = [:]
+        /// Commands refused by the domain (they must have appended nothing).
+        var refused: Set<String> = []
+        /// Sent but not answered (the connection died): to retry after the restart.
+        var pending: Set<String> = []
+        var retries = 0
+        var replayedRetries = 0
+        var repeatChecks = 0
+        var findings: [String] = []
+    }
+
+    let state = Mutex(State())
+
+    /// Registers a command before it is sent.
+    func sending(_ spec: CommandSpec) {
+        state.withLock {
+            $0.specs[spec.key] = spec
+            $0.pending.insert(spec.key)
+        }
+    }
+
+    /// Records a command's answer. A result must name the same events as any earlier result for
+    /// the key (a replay returns the original); a refusal must not follow an acknowledgement.
+    func answered(_ key: String, _ answer: [String: Any], retry: Bool) {
+        state.withLock { state in
+            if retry { state.retries += 1 }
+            if let result = answer["result"] as? [String: Any] {
+                let events = (result["events"] as? [[String: Any]] ?? []).compactMap { ($0["position"] as? NSNumber)?.uint64Value }
+                let replayed = result["replayed"] as? Bool ?? false
+                if retry && replayed { state.replayedRetries += 1 }
+                if let earlier = state.acked[key], earlier != events {
+                    state.findings.append("key \(key): answered with events \(events), earlier with \(earlier)")
+                }
+                if state.acked[key] == nil, replayed, !retry {
+                    state.findings.append("key \(key): a first attempt answered replayed: true")
+                }
+                state.acked[key] = events
+                state.pending.remove(key)
+            } else if let error = answer["error"] as? [String: Any] {
+                let data = error["data"] as? [String: Any]
+                if data?["retryable"] as? Bool == true { return }  // stays pending: retried later
+                if state.acked[key] != nil {
+                    state.findings.append("key \(key): acknowledged earlier, now refused: \(error)")
+                }
+                state.refused.insert(key)
+                state.pending.remove(key)
+            }
+        }
+    }
+
+    /// Records a check's failure.
+    func finding(_ text: String) { state.withLock { $0.findings.append(text) } }
+
+    /// The commands to retry.
+    func pendingSpecs() -> [CommandSpec] {
+        state.withLock { state in state.pending.sorted().compactMap { state.specs[$0] } }
+    }
+
+    /// Up to `count` acknowledged commands chosen with `generator`, to repeat.
+    func ackedSample(_ count: Int, using generator: inout SplitMix) -> [CommandSpec] {
+        state.withLock { state in
+            let keys = Array(state.acked.keys)
+            guard !keys.isEmpty else { return [] }
+            return (0..<min(count, keys.count)).compactMap { _ in state.specs[keys[Int(generator.next() % UInt64(keys.count))]] }
+        }
+    }
+}
+
+/// A small seeded generator (SplitMix64), so a run can be repeated with `--seed`.
+struct SplitMix: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

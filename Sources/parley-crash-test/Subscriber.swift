@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// A subscriber to every event that resumes from the last position it saw after each restart;
+/// it must see every position exactly once, in order.
+final class ResumingSubscriber: Sendable {
+    struct State {
+        /// The last position delivered.
+        var lastSeen: UInt64 = 0
+        var delivered = 0
+        var resumes = 0
+        var findings: [String] = []
+    }
+
+    let state = Mutex(State())
+    private let done = DispatchGroup()
+
+    /// Subscribes from the last position seen and reads on a thread until the connection ends,
+    /// or, with `untilCaughtUp`, until `events.caughtUp`.
+    func resume(socketPath: String, untilCaughtUp: Bool = false) {
+        done.enter()
+        let done = self.done
+        Thread { [self] in
+            defer { done.leave() }
+            self.read(socketPath: socketPath, untilCaughtUp: untilCaughtUp)
+        }.start()
+    }
+
+    /// Waits until the reading thread ends.
+    func wait() { done.wait() }
+
+    private func read(socketPath: String, untilCaughtUp: Bool) {
+        let after = state.withLock { state -> UInt64 in
+            state.resumes += 1
+            return state.lastSeen
+        }
+        guard let connection = try? LineClient(path: socketPath, timeout: 30) else {
+            state.withLock { $0.findings.append("subscriber: cannot connect") }
+            return
+        }
+        do {
+            let answer = try connection.call("events.subscribe", params: #"{"after":\#(after)}"#)
+            guard answer["result"] != nil else {
+                state.withLock { $0.findings.append("subscriber: subscribe after \(after) refused: \(answer)") }
+                return
+            }
+            while true {
+                let line = try connection.readObject()
+                let method = line["method"] as? String
+                let params = line["params"] as? [String: Any] ?? [:]
+                if method == "events.event", let position = (params["position"] as? NSNumber)?.uint64Value {
+                    state.withLock { state in
+                        if position <= state.lastSeen {
+                            state.findings.append("subscriber: position \(position) delivered again (last seen \(state.lastSeen))")
+                        } else if position != state.lastSeen + 1 {
+                            state.findings.append("subscriber: gap: \(position) after \(state.lastSeen)")
+                        }
+                        state.lastSeen = max(state.lastSeen, position)
+                        state.delivered += 1
+                    }
+                } else if method == "events.caughtUp", untilCaughtUp {
+                    return
+                } else if method == "events.end" {
+                    return
+                }
+            }
+        } catch {
+            return  // the daemon was killed: resume from lastSeen after the restart
+        }
+    }
+}

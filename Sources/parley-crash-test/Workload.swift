@@ -1,0 +1,71 @@
+import Foundation
+
+/// The commands of the load: each client is one agent sending SMS, and a carrier reporting
+/// inbound SMS, every command with its own idempotency key.
+enum Workload {
+    /// The agent a client sends as.
+    static func agent(_ client: Int) -> String { "ck\(client)" }
+
+    /// The directory setup for `clients` agents: sent at every start (replayed after the first).
+    static func setup(clients: Int) -> [CommandSpec] {
+        (0..<clients).flatMap { client -> [CommandSpec] in
+            let agent = agent(client)
+            return [
+                CommandSpec(
+                    key: "setup-agent-\(client)", method: "directory.putAgent",
+                    params: #"{"agentId":"\#(agent)","displayName":"Crash \#(client)","services":["support"],"idempotencyKey":"setup-agent-\#(client)"}"#
+                ),
+                CommandSpec(
+                    key: "setup-login-\(client)", method: "agent.login",
+                    params: #"{"agentId":"\#(agent)","state":"Ready","idempotencyKey":"setup-login-\#(client)"}"#
+                ),
+            ]
+        }
+    }
+
+    /// Command `sequence` of `client` in cycle `cycle`: sends and inbound SMS in turn.
+    static func command(client: Int, cycle: Int, sequence: Int) -> CommandSpec {
+        let tag = "\(cycle)-\(client)-\(sequence)"
+        let number = String(format: "%02d%02d%05d", cycle % 100, client % 100, sequence % 100_000)
+        if sequence % 3 == 2 {
+            let key = "in-\(tag)"
+            return CommandSpec(
+                key: key, method: "carrier.inbound",
+                params: #"{"from":"+166\#(number)","to":"+15550100100","text":"inbound \#(tag) ✓","carrierReference":"ref-\#(tag)","idempotencyKey":"\#(key)"}"#
+            )
+        }
+        let key = "send-\(tag)"
+        return CommandSpec(
+            key: key, method: "sms.send",
+            params: #"{"agentId":"\#(agent(client))","serviceId":"support","customerNumber":"+155\#(number)","text":"crash test \#(tag) 👋","idempotencyKey":"\#(key)"}"#
+        )
+    }
+}
+
+/// Load from several connections until the daemon dies: each client sends one command at a
+/// time and records every answer in the ledger; an unanswered command stays pending.
+final class LoadClients: Sendable {
+    private let done = DispatchGroup()
+
+    init(socketPath: String, clients: Int, cycle: Int, ledger: Ledger) {
+        for client in 0..<clients {
+            let done = self.done
+            done.enter()
+            Thread {
+                defer { done.leave() }
+                guard let connection = try? LineClient(path: socketPath, timeout: 30) else { return }
+                var sequence = 0
+                while true {
+                    let spec = Workload.command(client: client, cycle: cycle, sequence: sequence)
+                    sequence += 1
+                    ledger.sending(spec)
+                    guard let answer = try? connection.call(spec.method, params: spec.params) else { return }
+                    ledger.answered(spec.key, answer, retry: false)
+                }
+            }.start()
+        }
+    }
+
+    /// Waits until every client saw its connection end (the daemon died).
+    func wait() { done.wait() }
+}
