@@ -2,7 +2,7 @@ import Logging
 import ParleyCore
 import ParleyProtocol
 import ParleyStore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One client connection: reads request lines, answers them (commands concurrently, up to
 /// the in-flight limit), and runs the connection's subscriptions.
@@ -25,7 +25,10 @@ public final class Session: Sendable {
     /// Who is connected.
     public let peer: Peer
     private let sink: any LineSink
-    private let state = Mutex(State())
+    /// Guarded by a pthread mutex (NIO's lock) rather than `Synchronization.Mutex`: many tasks
+    /// contend for it, and ThreadSanitizer cannot see the ordering of `Mutex`'s contended path
+    /// (it lives in the uninstrumented runtime library), so it reported races inside the lock.
+    private let state = NIOLockedValueBox(State())
     /// Events a subscription reads from the log, filters and writes at a time (one write per batch).
     static let readBatch: UInt64 = 512
     private var responses: ResponseWriter { context.responses }
@@ -47,7 +50,7 @@ public final class Session: Sendable {
             do {
                 for try await input in lines {
                     if case .line(let line) = input {
-                        if line.isEmpty || state.withLock({ $0.closed }) { continue }
+                        if line.isEmpty || state.withLockedValue({ $0.closed }) { continue }
                         await receive(line, group: &group)
                         continue
                     }
@@ -71,10 +74,10 @@ public final class Session: Sendable {
     /// Used at shutdown after the writer has drained, so every accepted command is answered.
     public func drain(limit: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + limit
-        let tasks = state.withLock { $0.subscriptions.values.compactMap(\.task) }
+        let tasks = state.withLockedValue { $0.subscriptions.values.compactMap(\.task) }
         for task in tasks { _ = await task.value }
         while ContinuousClock.now < deadline {
-            let idle = state.withLock { $0.inFlight == 0 && $0.pendingWrites == 0 }
+            let idle = state.withLockedValue { $0.inFlight == 0 && $0.pendingWrites == 0 }
             if idle { break }
             try? await Task.sleep(for: .milliseconds(5))
         }
@@ -83,7 +86,7 @@ public final class Session: Sendable {
 
     /// Stops reading and closes the connection.
     public func close() {
-        state.withLock { $0.closed = true }
+        state.withLockedValue { $0.closed = true }
         sink.close()
     }
 
@@ -97,7 +100,7 @@ public final class Session: Sendable {
             return
         case .success(let parsed): request = parsed
         }
-        let admitted = state.withLock { state -> Bool in
+        let admitted = state.withLockedValue { state -> Bool in
             guard state.inFlight < context.limits.maxInFlight else { return false }
             state.inFlight += 1
             return true
@@ -114,7 +117,7 @@ public final class Session: Sendable {
                 queued = (method, command, ticket)
             } catch {
                 await send(responses.error(id: request.id, error))
-                state.withLock { $0.inFlight -= 1 }
+                state.withLockedValue { $0.inFlight -= 1 }
                 return
             }
         }
@@ -131,7 +134,7 @@ public final class Session: Sendable {
             } else {
                 await self.handle(request)
             }
-            self.state.withLock { $0.inFlight -= 1 }
+            self.state.withLockedValue { $0.inFlight -= 1 }
         }
     }
 
@@ -171,12 +174,12 @@ public final class Session: Sendable {
     /// Writes one line, tracking progress for the slow-consumer check.
     @discardableResult
     func send(_ line: String) async -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.pendingWrites == 0 { state.lastProgress = .now }
             state.pendingWrites += 1
         }
         defer {
-            state.withLock { state in
+            state.withLockedValue { state in
                 state.pendingWrites -= 1
                 state.lastProgress = .now
             }
@@ -198,10 +201,10 @@ public final class Session: Sendable {
         let timeout = context.slowConsumerTimeout
         while !Task.isCancelled {
             try? await Task.sleep(for: min(.seconds(1), timeout / 4))
-            let stuck = state.withLock { $0.pendingWrites > 0 && ContinuousClock.now - $0.lastProgress > timeout }
+            let stuck = state.withLockedValue { $0.pendingWrites > 0 && ContinuousClock.now - $0.lastProgress > timeout }
             guard stuck else { continue }
             context.logger.warning("slow consumer: closing the connection", metadata: ["peer.uid": "\(peer.uid)"])
-            let ended = state.withLock { state -> [(String, Subscription)] in
+            let ended = state.withLockedValue { state -> [(String, Subscription)] in
                 defer { state.subscriptions.removeAll() }
                 state.closed = true
                 return Array(state.subscriptions)
@@ -229,7 +232,7 @@ public final class Session: Sendable {
         let head = context.feed.head
         let start = after ?? head
         if let after, after > head { throw ProtocolError.rejected(.positionOutOfRange(position: after, head: head)) }
-        let id = try state.withLock { state throws -> String in
+        let id = try state.withLockedValue { state throws -> String in
             guard state.subscriptions.count < context.limits.maxSubscriptions else {
                 throw ProtocolError.tooManySubscriptions(context.limits.maxSubscriptions)
             }
@@ -240,7 +243,7 @@ public final class Session: Sendable {
         }
         let answer = try responses.json(SubscribeAnswer(subscription: id, after: start, asOf: head))
         return (answer, {
-            self.state.withLock { state in
+            self.state.withLockedValue { state in
                 guard state.subscriptions[id] != nil else { return }  // unsubscribed before delivery began
                 state.subscriptions[id]?.task = Task { await self.deliver(id, from: start, filter: filter) }
             }
@@ -251,7 +254,7 @@ public final class Session: Sendable {
         var p = params
         let id = try p.string("subscription")
         try p.finish()
-        guard let removed = state.withLock({ $0.subscriptions.removeValue(forKey: id) }) else {
+        guard let removed = state.withLockedValue({ $0.subscriptions.removeValue(forKey: id) }) else {
             throw ProtocolError.unknownSubscription(id)
         }
         removed.task?.cancel()
@@ -261,7 +264,7 @@ public final class Session: Sendable {
     }
 
     private func endAllSubscriptions() async {
-        let all = state.withLock { Array($0.subscriptions.values) }
+        let all = state.withLockedValue { Array($0.subscriptions.values) }
         for subscription in all {
             subscription.task?.cancel()
             _ = await subscription.task?.value
@@ -345,7 +348,7 @@ public final class Session: Sendable {
             }
             if let last = lines.last?.position {
                 cursor = last
-                state.withLock { $0.subscriptions[id]?.cursor = last }
+                state.withLockedValue { $0.subscriptions[id]?.cursor = last }
             }
             if !filter.isEverything, cursor > lastNotified, ContinuousClock.now - lastCheckpoint > .seconds(1) {
                 await checkpoint(id, cursor)
@@ -353,7 +356,7 @@ public final class Session: Sendable {
                 lastCheckpoint = .now
             }
         }
-        if !state.withLock({ $0.closed }) {
+        if !state.withLockedValue({ $0.closed }) {
             await send(endNotification(id, reason: reason, resumeAfter: cursor))
         }
         return cursor

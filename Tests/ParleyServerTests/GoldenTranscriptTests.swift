@@ -67,12 +67,15 @@ struct GoldenTranscriptTests {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// The next server line, or nil after 5 s.
+    /// How long to wait for a line: sanitizer builds run an order of magnitude slower.
+    static let patience: Duration = ProcessInfo.processInfo.environment["PARLEY_SANITIZER"] == nil ? .seconds(5) : .seconds(60)
+
+    /// The next server line, or nil after ``patience``.
     static func nextLine(_ client: InProcessClient) async -> String? {
         await withTaskGroup(of: String?.self) { group in
             group.addTask { await client.nextLine() }
             group.addTask {
-                try? await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: patience)
                 return nil
             }
             let first = await group.next() ?? nil

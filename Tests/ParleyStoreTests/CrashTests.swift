@@ -8,6 +8,10 @@ struct CrashTests {
     /// Kills per run: `PARLEY_CRASH_KILLS` (default 25; the long run in the README uses 500).
     static let kills = ProcessInfo.processInfo.environment["PARLEY_CRASH_KILLS"].flatMap(Int.init) ?? 25
 
+    /// Microseconds after start at which the child is killed: a sanitizer build starts far slower.
+    static let killWindow: ClosedRange<UInt32> =
+        ProcessInfo.processInfo.environment["PARLEY_SANITIZER"] == nil ? 20_000...150_000 : 300_000...1_500_000
+
     @Test("SIGKILL at random moments loses no reported commit; positions, chain and projections stay right")
     func killAtRandomMoments() throws {
         let dir = try TemporaryDirectory()
@@ -26,7 +30,7 @@ struct CrashTests {
             child.standardOutput = output
             child.standardError = FileHandle.nullDevice
             try child.run()
-            usleep(UInt32.random(in: 20_000...150_000, using: &generator))
+            usleep(UInt32.random(in: Self.killWindow, using: &generator))
             Foundation.kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "the child must be killed, not exit")
