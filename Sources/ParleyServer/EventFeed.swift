@@ -40,7 +40,7 @@ public final class EventFeed: Sendable {
     private let capacity: Int
 
     /// Creates a feed starting at `head`, keeping up to `capacity` recent events in memory.
-    public init(head: UInt64, capacity: Int = 2048) {
+    public init(head: UInt64, capacity: Int = 1024) {
         state = Mutex(State(head: head))
         self.capacity = max(capacity, 0)
     }
