@@ -107,7 +107,9 @@ public final class SocketServer: Service, Sendable {
                             message: "The server holds its maximum of \(context.limits.maxConnections) connections; retry later.",
                             retryable: true, closesConnection: true
                         )
-                    try? await outbound.write(ByteBuffer(string: ResponseWriter().error(id: nil, error) + "\n"))
+                    // Written and flushed before the channel closes, so a busy server never drops the refusal.
+                    let line = ByteBuffer(string: ResponseWriter().error(id: nil, error) + "\n")
+                    try? await accepted.channel.writeAndFlush(line).get()
                     return
                 }
                 defer { _ = sessions.withLock { $0.removeValue(forKey: key) } }
