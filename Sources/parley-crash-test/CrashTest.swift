@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParleyCore
 
 #if canImport(Glibc)
 import Glibc
@@ -38,7 +39,7 @@ struct CrashTest: ParsableCommand {
     func run() throws {
         let started = Date()
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let work = try self.work ?? Self.temporaryDirectory()
         let data = work + "/data"
         let executables = Executables.locate(parleyd: parleyd, parley: parley)

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import Synchronization
 
 /// One command the load sends, kept so it can be retried byte for byte with its key.
@@ -76,7 +77,7 @@ final class Ledger: Sendable {
     }
 
     /// Up to `count` acknowledged commands chosen with `generator`, to repeat.
-    func ackedSample(_ count: Int, using generator: inout SplitMix) -> [CommandSpec] {
+    func ackedSample(_ count: Int, using generator: inout SplitMix64) -> [CommandSpec] {
         state.withLock { state in
             let keys = Array(state.acked.keys)
             guard !keys.isEmpty else { return [] }
@@ -85,15 +86,3 @@ final class Ledger: Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a run can be repeated with `--seed`.
-struct SplitMix: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -7,7 +7,7 @@ import ParleyStore
 struct ToolKills {
     let executables: Executables
     let directory: String
-    var generator: SplitMix
+    var generator: SplitMix64
 
     /// Outcome counts, for the summary.
     struct Figures {

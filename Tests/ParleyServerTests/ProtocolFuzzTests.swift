@@ -1,25 +1,17 @@
 import Foundation
+import ParleyCore
 import ParleyProtocol
 import Testing
 
-/// SplitMix64 (as in ParleyCoreTests): small, fast and seedable, so a failing run can be repeated.
-struct FuzzRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A number in `0..<n` (0 when `n` is not positive).
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
 }
 
 /// Mutated and random request lines: truncations, wrong types, huge numbers, deep nesting,
 /// invalid UTF-8, control characters, lone surrogates in `\u` escapes, splices, random bytes.
 struct LineMutator {
-    var random: FuzzRandom
+    var random: SplitMix64
 
     /// Valid requests to start from (commands and queries; no subscriptions, whose notifications
     /// would only add noise).
@@ -173,7 +165,7 @@ struct ProtocolFuzzTests {
 
     /// Sends `lines` mutated lines in batches over `client`, reading every answer.
     static func send(_ lines: Int, over client: TestClient, seed: UInt64) async throws -> Tally {
-        var mutator = LineMutator(random: FuzzRandom(seed: seed))
+        var mutator = LineMutator(random: SplitMix64(seed: seed))
         var tally = Tally()
         while tally.sent < lines {
             var batch: [UInt8] = []
@@ -250,7 +242,7 @@ struct ProtocolFuzzTests {
         case 1:  // deep nesting, ended by \r\n (the \r is not part of the line: 1 MiB + 1 bytes remain)
             line = Array(repeating: UInt8(ascii: "["), count: limit + 1) + [0x0D]
         default:  // invalid UTF-8 and control bytes
-            var random = FuzzRandom(seed: Self.seed)
+            var random = SplitMix64(seed: Self.seed)
             line = (0..<(limit + 1)).map { _ in UInt8(truncatingIfNeeded: random.next()) | 0x80 }
         }
         #expect(line.count - (variant == 1 ? 1 : 0) == limit + 1)

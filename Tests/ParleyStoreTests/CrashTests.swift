@@ -16,7 +16,7 @@ struct CrashTests {
     func killAtRandomMoments() throws {
         let dir = try TemporaryDirectory()
         let executable = try parleyExecutable()
-        var generator = SplitMix(seed: UInt64(Date().timeIntervalSince1970))
+        var generator = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
         var reported: [(batch: Int, last: UInt64)] = []
         var checkedBatches = 0
         for kill in 0..<Self.kills {

@@ -74,7 +74,7 @@ struct ProjectionStoreTests {
         let dir = try TemporaryDirectory()
         let engine = try openEngine(dir.path, mapSize: 256 << 10)
         try run(engine, directoryCommands)
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var produced: [String] = []
         for _ in 0..<60 {
             let size = Int.random(in: 1...12, using: &generator)
@@ -89,21 +89,8 @@ struct ProjectionStoreTests {
     }
 }
 
-/// SplitMix64, a small seeded generator for reproducible random tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A random command over the test directory: valid most of the time, sometimes refused.
-func randomRequest(_ g: inout SplitMix, head: UInt64) -> CommandRequest {
+func randomRequest(_ g: inout SplitMix64, head: UInt64) -> CommandRequest {
     let agents = ["ann", "bob", "cy"]
     let services = ["sales", "billing", "voice"]
     let customers = (1...6).map { "+1555123000\($0)" }

@@ -131,7 +131,7 @@ struct ToolTests {
             }
             expected = try engine.projections.dump()
         }
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<8 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: try parleyExecutable())
