@@ -94,6 +94,8 @@ struct Debug: ParsableCommand {
             var n = 0
             var pendingReports: [String] = []
             let started = ContinuousClock.now
+            // A progress line only on a terminal: carriage returns would litter a file or a pipe.
+            let showProgress = isatty(2) == 1
             while engine.head.position < UInt64(events) {
                 var requests: [CommandRequest] = []
                 for _ in 0..<batch {
@@ -123,10 +125,10 @@ struct Debug: ParsableCommand {
                     }
                 }
                 if pendingReports.count > 10_000 { pendingReports.removeFirst(pendingReports.count - 10_000) }
-                FileHandle.standardError.write(Data("\rgenerated \(engine.head.position) events".utf8))
+                if showProgress { FileHandle.standardError.write(Data("\rgenerated \(engine.head.position) events".utf8)) }
             }
             let elapsed = ContinuousClock.now - started
-            FileHandle.standardError.write(Data("\n".utf8))
+            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             print("generated \(engine.head.position) events in \(String(format: "%.1f", elapsed.seconds)) s")
         }
     }
