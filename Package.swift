@@ -6,9 +6,10 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+// Parley builds and runs on Linux only: the server reads peer credentials with SO_PEERCRED and
+// the tools use Glibc. No Apple platform is declared because none is supported.
 let package = Package(
     name: "Parley",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parleyd", targets: ["parleyd"]),
@@ -64,10 +65,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The blocking JSON-lines client of the socket protocol that `parley` and the tools use.
+        .target(name: "ParleyClient", swiftSettings: strictSettings),
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ParleyCore", "ParleyStore", "ParleyProtocol",
+                "ParleyCore", "ParleyStore", "ParleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Developer commands for the test suite and tools/ (log generation, append loops, codec
+        // benchmarks, hostile clients): kept out of the shipped `parley`.
+        .executableTarget(
+            name: "parley-debug",
+            dependencies: [
+                "ParleyCore", "ParleyStore", "ParleyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -101,6 +114,7 @@ let package = Package(
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: strictSettings),
+        .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"], swiftSettings: strictSettings),
         .testTarget(
             name: "ParleyServerTests",
             dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore"],

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParleyClient
 
 // The client subcommands of `parley`: each connects to parleyd's Unix socket, makes one or two
 // JSON-RPC calls and prints the answer as a few stable text lines (or, with --json, as the raw

@@ -11,7 +11,7 @@ struct Parley: ParsableCommand {
             ClientInfo.self, ClientCall.self, ClientSend.self, ClientTranscript.self, ClientRecent.self, ClientView.self,
             ClientTail.self, ClientLogin.self, ClientLogout.self, ClientState.self, ClientAccept.self, ClientEnd.self,
             ClientInbound.self, Count.self, LogCommand.self, AuditCommand.self, ProjectionsCommand.self, BackupCommand.self,
-            StatsCommand.self, Debug.self,
+            StatsCommand.self,
         ]
     )
 

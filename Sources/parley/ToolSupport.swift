@@ -75,6 +75,9 @@ func printJSON(_ value: some Encodable) throws {
 }
 
 extension Duration {
+    /// The duration in seconds.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
     /// Events per second for `count` events in this duration.
     func rate(_ count: Int) -> Int { seconds > 0 ? Int(Double(count) / seconds) : 0 }
 }

@@ -15,7 +15,7 @@ struct CrashTests {
     @Test("SIGKILL at random moments loses no reported commit; positions, chain and projections stay right")
     func killAtRandomMoments() throws {
         let dir = try TemporaryDirectory()
-        let executable = try parleyExecutable()
+        let executable = try parleyExecutable("parley-debug")
         var generator = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
         var reported: [(batch: Int, last: UInt64)] = []
         var checkedBatches = 0
@@ -23,18 +23,34 @@ struct CrashTests {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
             child.arguments = [
-                "debug", "append-loop", "--data", dir.path, "--batch-size", "8", "--start-batch", "\(kill * 1_000_000)",
+                "append-loop", "--data", dir.path, "--batch-size", "8", "--start-batch", "\(kill * 1_000_000)",
                 "--map-size", "\(128 << 10)",
             ]
             let output = Pipe()
             child.standardOutput = output
             child.standardError = FileHandle.nullDevice
             try child.run()
-            usleep(UInt32.random(in: Self.killWindow, using: &generator))
+            var early = Data()
+            if kill % 2 == 0 {
+                // Any moment: during start-up, recovery or the first commits.
+                usleep(UInt32.random(in: Self.killWindow, using: &generator))
+            } else {
+                // Once the child has reported a commit, among the commits that follow: these rounds
+                // always have reported batches to check, however slowly this machine starts the child.
+                do {
+                    early = try Self.read(output.fileHandleForReading, until: "committed ")
+                } catch {
+                    Foundation.kill(child.processIdentifier, SIGKILL)
+                    child.waitUntilExit()
+                    throw error
+                }
+                usleep(UInt32.random(in: 0...(Self.killWindow.upperBound / 2), using: &generator))
+            }
             Foundation.kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             #expect(child.terminationReason == .uncaughtSignal, "the child must be killed, not exit")
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let text = String(decoding: early + output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            if kill % 2 == 1 { #expect(text.contains("committed "), "kill \(kill) came after a reported commit") }
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: " ")
                 guard parts.count == 4, parts[0] == "committed", let batch = Int(parts[1]), let last = UInt64(parts[3]) else {
@@ -69,16 +85,40 @@ struct CrashTests {
         #expect(checkedBatches > 0, "the child never reported a commit; the kills came too early to test anything")
     }
 
+    /// Reads `handle` until what was read contains `marker`; returns all of it. A child that
+    /// writes no such line within two minutes (ten under a sanitizer) is stuck: the test fails.
+    static func read(_ handle: FileHandle, until marker: String) throws -> Data {
+        let patience: TimeInterval = ProcessInfo.processInfo.environment["PARLEY_SANITIZER"] == nil ? 120 : 600
+        let deadline = Date().addingTimeInterval(patience)
+        var data = Data()
+        var descriptor = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        while !String(decoding: data, as: UTF8.self).contains(marker) {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                Issue.record("the child wrote no \"\(marker)\" within \(Int(patience)) s")
+                throw POSIXError(.ETIMEDOUT)
+            }
+            guard poll(&descriptor, 1, Int32(min(left, 1) * 1000)) > 0 else { continue }
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                Issue.record("the child ended its output before writing \"\(marker)\"")
+                throw POSIXError(.EPIPE)
+            }
+            data.append(chunk)
+        }
+        return data
+    }
+
     @Test("another process reads the log read-only while this one writes")
     func readOnlyReaderInAnotherProcess() throws {
         let dir = try TemporaryDirectory()
         let engine = try openEngine(dir.path)
         try run(engine, scenarioCommands)
-        let executable = try parleyExecutable()
+        let executable = try parleyExecutable("parley-debug")
         for round in 0..<3 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
-            child.arguments = ["debug", "head", "--data", dir.path]
+            child.arguments = ["head", "--data", dir.path]
             let output = Pipe()
             child.standardOutput = output
             try child.run()

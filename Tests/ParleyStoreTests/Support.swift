@@ -134,13 +134,13 @@ let repositoryRoot: String = {
 }()
 
 /// The built `parley` executable beside the test bundle.
-func parleyExecutable() throws -> String {
+func parleyExecutable(_ name: String = "parley") throws -> String {
     let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for candidate in [beside, beside.deletingLastPathComponent()] {
-        let path = candidate.appendingPathComponent("parley").path
+        let path = candidate.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: path) { return path }
     }
-    let fallback = repositoryRoot + "/.build/debug/parley"
+    let fallback = repositoryRoot + "/.build/debug/" + name
     guard FileManager.default.isExecutableFile(atPath: fallback) else {
         throw POSIXError(.ENOENT)
     }

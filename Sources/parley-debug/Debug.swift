@@ -3,11 +3,13 @@ import Foundation
 import ParleyCore
 import ParleyStore
 
-/// Developer commands used by the test suite (crash and multi-process tests). Hidden from help.
+/// `parley-debug`: developer commands for the test suite, the crash test and the tools
+/// (`tools/gen-log`, `tools/hostile-clients`, `tools/bench`). Not shipped with `parley`.
+@main
 struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Developer commands used by the test suite.",
-        shouldDisplay: false,
+        commandName: "parley-debug",
+        abstract: "Developer commands used by the test suite and the tools in tools/; not for operators.",
         subcommands: [AppendLoop.self, Head.self, CodecBench.self, Generate.self, HostileClients.self]
     )
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParleyClient
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -111,7 +112,7 @@ struct HostileClients: ParsableCommand {
             _ = ClientSys.close(fd)
         }
         report("slow loris: LineTimeout and closed: \(timedOut.stalled) of \(stalled) hanging partial lines, "
-            + "\(timedOut.tricklers) of \(tricklers) tricklers (--line-timeout \(ClientFormat.seconds(lineTimeout)) s)")
+            + "\(timedOut.tricklers) of \(tricklers) tricklers (--line-timeout \(lineTimeout == lineTimeout.rounded() ? String(Int(lineTimeout)) : String(lineTimeout)) s)")
         let afterLoris = privateKiB()
         _ = ClientSys.close(subscriber)
         idleConnections.removeAll()
@@ -179,7 +180,7 @@ struct HostileClients: ParsableCommand {
         count > 0 ? String(format: ", %.1f KiB per \(noun)", Double(kib) / Double(count)) : ""
     }
 
-    private func report(_ line: String) { ClientOut.out(line) }
+    private func report(_ line: String) { ClientSys.write(line + "\n", to: 1) }
 
     // MARK: Raw sockets
 

@@ -1,15 +1,15 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+public import Glibc
 #elseif canImport(Musl)
-import Musl
+public import Musl
 #elseif canImport(Darwin)
-import Darwin
+public import Darwin
 #endif
 
 /// Why a client call failed.
-enum ClientError: Error, CustomStringConvertible {
+public enum ClientError: Error, CustomStringConvertible {
     /// The socket could not be reached; `reason` says why.
     case connect(path: String, reason: String)
     /// The connection broke or the server sent something that is not the protocol.
@@ -19,13 +19,13 @@ enum ClientError: Error, CustomStringConvertible {
     /// The server answered with an error (a refusal or a bad request).
     case remote(code: Int, type: String, message: String, retryable: Bool)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .connect(let path, let reason):
             return "cannot connect to \(path): \(reason). Is parleyd running? Start it with `make run`, "
                 + "or `parleyd --socket \(path)`; choose another socket with --socket or PARLEY_SOCKET."
         case .connection(let detail): return "connection error: \(detail)"
-        case .timeout(let seconds): return "no answer from the server within \(ClientFormat.seconds(seconds)) s (see --timeout)"
+        case .timeout(let seconds): return "no answer from the server within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (see --timeout)"
         case .remote(_, let type, let message, _): return "\(type): \(message)"
         }
     }
@@ -81,15 +81,15 @@ struct ClientLineBuffer {
 /// Connecting reads the server's `server.hello` greeting. ``call(method:params:)`` sends one
 /// request and reads lines until its answer; notifications read meanwhile are stashed in
 /// ``notifications``.
-final class ClientConnection {
+public final class ClientConnection {
     /// The socket path.
-    let path: String
+    public let path: String
     /// The `params` of the server's `server.hello` greeting.
-    private(set) var greeting: [String: Any] = [:]
+    public private(set) var greeting: [String: Any] = [:]
     /// Notifications received while waiting for answers, oldest first.
-    var notifications: [[String: Any]] = []
+    public var notifications: [[String: Any]] = []
     /// The `error` object of the last error answer, as the server sent it.
-    private(set) var lastErrorObject: [String: Any]?
+    public private(set) var lastErrorObject: [String: Any]?
 
     private var fd: Int32 = -1
     private var nextID = 1
@@ -100,7 +100,7 @@ final class ClientConnection {
     /// - Parameters:
     ///   - timeout: seconds to wait for each line from the server; nil waits forever.
     ///   - maxLineBytes: longest line accepted from the server.
-    init(path: String, timeout: Double? = 30, maxLineBytes: Int = 64 << 20) throws(ClientError) {
+    public init(path: String, timeout: Double? = 30, maxLineBytes: Int = 64 << 20) throws(ClientError) {
         self.path = path
         buffer = ClientLineBuffer(maxLineBytes: maxLineBytes)
         try open()
@@ -124,7 +124,7 @@ final class ClientConnection {
     deinit { close() }
 
     /// Closes the socket.
-    func close() {
+    public func close() {
         if fd >= 0 {
             _ = ClientSys.close(fd)
             fd = -1
@@ -132,7 +132,7 @@ final class ClientConnection {
     }
 
     /// Sets the receive timeout (SO_RCVTIMEO) for later reads; nil or 0 waits forever.
-    func setTimeout(_ seconds: Double?) throws(ClientError) {
+    public func setTimeout(_ seconds: Double?) throws(ClientError) {
         timeoutSeconds = seconds
         var tv = timeval()
         if let seconds, seconds > 0 {
@@ -147,7 +147,7 @@ final class ClientConnection {
     /// is not an object).
     /// - Throws: ``ClientError/remote(code:type:message:retryable:)`` on an error answer.
     @discardableResult
-    func call(method: String, params: [String: Any] = [:]) throws(ClientError) -> [String: Any] {
+    public func call(method: String, params: [String: Any] = [:]) throws(ClientError) -> [String: Any] {
         let id = try send(method: method, params: params)
         while true {
             guard let message = try readMessage() else {
@@ -158,7 +158,7 @@ final class ClientConnection {
     }
 
     /// Sends a request without waiting; returns its id.
-    func send(method: String, params: [String: Any]) throws(ClientError) -> Int {
+    public func send(method: String, params: [String: Any]) throws(ClientError) -> Int {
         let id = nextID
         nextID += 1
         let request: [String: Any] = ["jsonrpc": "2.0", "id": id, "method": method, "params": params]
@@ -172,7 +172,7 @@ final class ClientConnection {
 
     /// If `message` answers request `id`, its result (or the thrown error); nil for a
     /// notification (stashed) or an answer to another request (dropped).
-    func answer(_ message: [String: Any], to id: Int) throws(ClientError) -> [String: Any]? {
+    public func answer(_ message: [String: Any], to id: Int) throws(ClientError) -> [String: Any]? {
         if message["id"] == nil || message["id"] is NSNull, message["method"] is String {
             notifications.append(message)
             return nil
@@ -187,7 +187,7 @@ final class ClientConnection {
     }
 
     /// Reads the next line as text; nil at the end of the stream.
-    func readLine() throws(ClientError) -> String? {
+    public func readLine() throws(ClientError) -> String? {
         while true {
             if let line = try buffer.nextLine() { return String(decoding: line, as: UTF8.self) }
             var chunk = [UInt8](repeating: 0, count: 65_536)
@@ -207,7 +207,7 @@ final class ClientConnection {
     }
 
     /// Reads the next line as a JSON object; nil at the end of the stream.
-    func readMessage() throws(ClientError) -> [String: Any]? {
+    public func readMessage() throws(ClientError) -> [String: Any]? {
         guard let line = try readLine() else { return nil }
         return try ClientJSON.object(line)
     }
@@ -286,16 +286,16 @@ final class ClientConnection {
 }
 
 /// The C functions whose names clash with methods, reached unambiguously.
-enum ClientSys {
+public enum ClientSys {
     #if canImport(Glibc)
-    static let noSignal = Int32(MSG_NOSIGNAL)
+    public static let noSignal = Int32(MSG_NOSIGNAL)
     #elseif canImport(Musl)
-    static let noSignal = MSG_NOSIGNAL
+    public static let noSignal = MSG_NOSIGNAL
     #else
-    static let noSignal: Int32 = 0
+    public static let noSignal: Int32 = 0
     #endif
 
-    static func close(_ fd: Int32) -> Int32 {
+    public static func close(_ fd: Int32) -> Int32 {
         #if canImport(Glibc)
         Glibc.close(fd)
         #elseif canImport(Musl)
@@ -305,7 +305,7 @@ enum ClientSys {
         #endif
     }
 
-    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
+    public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
         #if canImport(Glibc)
         Glibc.read(fd, buffer, count)
         #elseif canImport(Musl)
@@ -315,7 +315,7 @@ enum ClientSys {
         #endif
     }
 
-    static func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
+    public static func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
         #if canImport(Glibc)
         Glibc.send(fd, buffer, count, flags)
         #elseif canImport(Musl)
@@ -325,7 +325,7 @@ enum ClientSys {
         #endif
     }
 
-    static func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
+    public static func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
         #if canImport(Glibc)
         Glibc.connect(fd, address, length)
         #elseif canImport(Musl)
@@ -336,7 +336,7 @@ enum ClientSys {
     }
 
     /// Writes all of `text` to a file descriptor, unbuffered (so lines are never held back).
-    static func write(_ text: String, to fd: Int32) {
+    public static func write(_ text: String, to fd: Int32) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
