@@ -1,0 +1,52 @@
+import Foundation
+import LMDB
+import ParleyCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Consistent, compacted copies of a data directory, safe beside a running daemon.
+public enum Backup {
+    /// Copies the projections, then the log (so the copy's log is never behind its projections),
+    /// each as one consistent snapshot compacted with `mdb_env_copy2`.
+    ///
+    /// Each file is written under a `.partial` name, flushed, and renamed into place, the log
+    /// last: an interrupted backup never leaves a `log.mdb` that is not whole, and running it
+    /// again into the same place replaces what the interrupted one left. A destination that
+    /// already holds a `log.mdb` (a finished backup) is refused.
+    /// - Returns: The head of the copied log.
+    public static func copy(directory: String, to destination: String) throws -> LogHead {
+        if mkdir(destination, 0o750) != 0, errno != EEXIST {
+            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdir \(destination)"))
+        }
+        if FileManager.default.fileExists(atPath: destination + "/" + Engine.logFile) {
+            throw StoreError.storage(LMDBError(.init(rawValue: EEXIST), operation: "backup into \(destination)/\(Engine.logFile)"))
+        }
+        if FileManager.default.fileExists(atPath: directory + "/" + Engine.projectionsFile) {
+            let projections = try ProjectionDatabase(path: directory + "/" + Engine.projectionsFile, readOnly: true, mapSize: 64 << 20)
+            try place(destination + "/" + Engine.projectionsFile) { try projections.environment.copy(to: $0, compact: true) }
+        }
+        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        try place(destination + "/" + Engine.logFile) { try log.environment.copy(to: $0, compact: true) }
+        return try EventLog(path: destination + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20).head()
+    }
+
+    /// Writes `path` through `write` under a `.partial` name, flushes it, and renames it into place.
+    private static func place(_ path: String, _ write: (String) throws -> Void) throws {
+        let partial = path + ".partial"
+        unlink(partial)
+        try write(partial)
+        try flush(partial)
+        guard rename(partial, path) == 0 else {
+            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "rename \(partial)"))
+        }
+        try flush((path as NSString).deletingLastPathComponent)
+    }
+
+    private static func flush(_ path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "open \(path)")) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "fsync \(path)")) }
+    }
+}
