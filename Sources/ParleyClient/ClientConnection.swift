@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #elseif canImport(Musl)
-public import Musl
+    public import Musl
 #elseif canImport(Darwin)
-public import Darwin
+    public import Darwin
 #endif
 
 /// Why a client call failed.
@@ -25,7 +25,9 @@ public enum ClientError: Error, CustomStringConvertible {
             return "cannot connect to \(path): \(reason). Is parleyd running? Start it with `make run`, "
                 + "or `parleyd --socket \(path)`; choose another socket with --socket or PARLEY_SOCKET."
         case .connection(let detail): return "connection error: \(detail)"
-        case .timeout(let seconds): return "no answer from the server within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (see --timeout)"
+        case .timeout(let seconds):
+            return
+                "no answer from the server within \(seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)) s (see --timeout)"
         case .remote(_, let type, let message, _): return "\(type): \(message)"
         }
     }
@@ -62,13 +64,17 @@ struct ClientLineBuffer {
                 let line = Array(bytes[start..<end])
                 start = i + 1
                 scanned = start
-                if line.count > maxLineBytes { throw .connection("the server sent a line longer than \(maxLineBytes) bytes") }
+                if line.count > maxLineBytes {
+                    throw .connection("the server sent a line longer than \(maxLineBytes) bytes")
+                }
                 return line
             }
             i += 1
         }
         scanned = i
-        if bytes.count - start > maxLineBytes { throw .connection("the server sent a line longer than \(maxLineBytes) bytes") }
+        if bytes.count - start > maxLineBytes {
+            throw .connection("the server sent a line longer than \(maxLineBytes) bytes")
+        }
         return nil
     }
 
@@ -114,7 +120,9 @@ public final class ClientConnection {
     }
 
     private func readGreeting() throws(ClientError) -> [String: Any] {
-        guard let hello = try readMessage() else { throw .connection("the server closed the connection before greeting") }
+        guard let hello = try readMessage() else {
+            throw .connection("the server closed the connection before greeting")
+        }
         guard hello["method"] as? String == "server.hello" else {
             throw .connection("the server's first line is not a server.hello greeting")
         }
@@ -163,7 +171,8 @@ public final class ClientConnection {
         nextID += 1
         let request: [String: Any] = ["jsonrpc": "2.0", "id": id, "method": method, "params": params]
         guard JSONSerialization.isValidJSONObject(request),
-            var data = try? JSONSerialization.data(withJSONObject: request, options: [.sortedKeys, .withoutEscapingSlashes])
+            var data = try? JSONSerialization.data(
+                withJSONObject: request, options: [.sortedKeys, .withoutEscapingSlashes])
         else { throw .connection("the parameters of \(method) are not valid JSON") }
         data.append(0x0A)
         try writeAll(data)
@@ -195,7 +204,9 @@ public final class ClientConnection {
             if n > 0 {
                 chunk.withUnsafeBytes { buffer.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             } else if n == 0 {
-                if buffer.pendingCount > 0 { throw .connection("the server closed the connection in the middle of a line") }
+                if buffer.pendingCount > 0 {
+                    throw .connection("the server closed the connection in the middle of a line")
+                }
                 return nil
             } else {
                 let code = errno
@@ -219,7 +230,8 @@ public final class ClientConnection {
         let data = error["data"] as? [String: Any] ?? [:]
         return .remote(
             code: ClientJSON.int(error["code"]) ?? 0, type: data["type"] as? String ?? "Error",
-            message: error["message"] as? String ?? "(no message)", retryable: ClientJSON.bool(data["retryable"]) ?? false
+            message: error["message"] as? String ?? "(no message)",
+            retryable: ClientJSON.bool(data["retryable"]) ?? false
         )
     }
 
@@ -230,16 +242,17 @@ public final class ClientConnection {
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard !pathBytes.isEmpty else { throw .connect(path: path, reason: "the socket path is empty") }
         guard pathBytes.count < capacity else {
-            throw .connect(path: path, reason: "the path is longer than \(capacity - 1) bytes, the limit for a Unix socket")
+            throw .connect(
+                path: path, reason: "the path is longer than \(capacity - 1) bytes, the limit for a Unix socket")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: pathBytes)
             raw[pathBytes.count] = 0
         }
         #if canImport(Glibc)
-        let streamType = Int32(SOCK_STREAM.rawValue)
+            let streamType = Int32(SOCK_STREAM.rawValue)
         #else
-        let streamType = SOCK_STREAM
+            let streamType = SOCK_STREAM
         #endif
         let socketFD = socket(AF_UNIX, streamType, 0)
         guard socketFD >= 0 else { throw .connect(path: path, reason: "socket() failed: \(Self.errnoText())") }
@@ -288,50 +301,50 @@ public final class ClientConnection {
 /// The C functions whose names clash with methods, reached unambiguously.
 public enum ClientSys {
     #if canImport(Glibc)
-    public static let noSignal = Int32(MSG_NOSIGNAL)
+        public static let noSignal = Int32(MSG_NOSIGNAL)
     #elseif canImport(Musl)
-    public static let noSignal = MSG_NOSIGNAL
+        public static let noSignal = MSG_NOSIGNAL
     #else
-    public static let noSignal: Int32 = 0
+        public static let noSignal: Int32 = 0
     #endif
 
     public static func close(_ fd: Int32) -> Int32 {
         #if canImport(Glibc)
-        Glibc.close(fd)
+            Glibc.close(fd)
         #elseif canImport(Musl)
-        Musl.close(fd)
+            Musl.close(fd)
         #else
-        Darwin.close(fd)
+            Darwin.close(fd)
         #endif
     }
 
     public static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
         #if canImport(Glibc)
-        Glibc.read(fd, buffer, count)
+            Glibc.read(fd, buffer, count)
         #elseif canImport(Musl)
-        Musl.read(fd, buffer, count)
+            Musl.read(fd, buffer, count)
         #else
-        Darwin.read(fd, buffer, count)
+            Darwin.read(fd, buffer, count)
         #endif
     }
 
     public static func send(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, _ flags: Int32) -> Int {
         #if canImport(Glibc)
-        Glibc.send(fd, buffer, count, flags)
+            Glibc.send(fd, buffer, count, flags)
         #elseif canImport(Musl)
-        Musl.send(fd, buffer, count, flags)
+            Musl.send(fd, buffer, count, flags)
         #else
-        Darwin.send(fd, buffer, count, flags)
+            Darwin.send(fd, buffer, count, flags)
         #endif
     }
 
     public static func connect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
         #if canImport(Glibc)
-        Glibc.connect(fd, address, length)
+            Glibc.connect(fd, address, length)
         #elseif canImport(Musl)
-        Musl.connect(fd, address, length)
+            Musl.connect(fd, address, length)
         #else
-        Darwin.connect(fd, address, length)
+            Darwin.connect(fd, address, length)
         #endif
     }
 
@@ -342,11 +355,11 @@ public enum ClientSys {
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { raw in
                 #if canImport(Glibc)
-                Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 #elseif canImport(Musl)
-                Musl.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    Musl.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 #else
-                Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    Darwin.write(fd, raw.baseAddress! + offset, raw.count - offset)
                 #endif
             }
             if n < 0 {

@@ -23,9 +23,11 @@ public enum ClientJSON {
 
     /// One compact line with sorted keys.
     public static func compact(_ value: Any) -> String {
-        guard let data = try? JSONSerialization.data(
-            withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
-        ) else { return "null" }
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]
+            )
+        else { return "null" }
         return String(decoding: data, as: UTF8.self)
     }
 
