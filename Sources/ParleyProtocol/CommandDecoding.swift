@@ -1,7 +1,10 @@
 public import ParleyCore
 
 /// Reads the parameters of each command method into a domain ``ParleyCore/Command``.
-/// Parameter names and types are documented in `schemas/protocol/`.
+/// Parameter names and types are documented in `schemas/protocol/`. Ids are checked here,
+/// for every method alike: an agent, service or template id must be an identifier and a
+/// conversation or message id 1 to 256 bytes, else `InvalidArgument` naming the field
+/// (only a well-formed id that names nothing is `UnknownAgent` and the like).
 public enum CommandDecoding {
     /// The command a request asks for, and its idempotency key.
     /// - Throws: ``ProtocolError`` naming the missing, mistyped or unknown parameter.
@@ -12,34 +15,39 @@ public enum CommandDecoding {
         switch method {
         case .directoryPutAgent:
             command = .putAgent(PutAgent(
-                agentId: try p.string("agentId"), displayName: try p.string("displayName"), did: try p.optionalString("did"),
-                smsAllowed: try p.bool("smsAllowed", default: true), services: try p.optionalStrings("services") ?? []
+                agentId: try p.identifier("agentId"), displayName: try p.string("displayName"), did: try p.optionalString("did"),
+                smsAllowed: try p.bool("smsAllowed", default: true), services: try p.optionalIdentifiers("services") ?? []
             ))
         case .directoryPutService:
             command = .putService(PutService(
-                serviceId: try p.string("serviceId"), name: try p.string("name"), smsNumber: try p.optionalString("smsNumber"),
+                serviceId: try p.identifier("serviceId"), name: try p.string("name"), smsNumber: try p.optionalString("smsNumber"),
                 smsEnabled: try p.bool("smsEnabled", default: false), inboundChats: try p.bool("inboundChats", default: false)
             ))
         case .directoryPutTemplate:
             command = .putTemplate(PutTemplate(
-                templateId: try p.string("templateId"), title: try p.string("title"), text: try p.string("text"),
-                services: try p.optionalStrings("services") ?? []
+                templateId: try p.identifier("templateId"), title: try p.string("title"), text: try p.string("text"),
+                services: try p.optionalIdentifiers("services") ?? []
             ))
         case .directoryPutSettings:
             guard let maxSegments = try p.optionalInt("maxSegments", in: 1...255) else { throw .missingParam("maxSegments") }
             command = .putSettings(PutSettings(smsCounterEnabled: try p.bool("smsCounterEnabled", default: true), maxSegments: maxSegments))
         case .agentLogin:
-            command = .login(Login(agentId: try p.string("agentId"), state: try p.optionalEnum("state", AgentState.self) ?? .notReady))
+            command = .login(Login(
+                agentId: try p.identifier("agentId"),
+                state: try p.optionalEnum("state", AgentState.self, among: [.ready, .notReady]) ?? .notReady
+            ))
         case .agentLogout:
-            command = .logout(Logout(agentId: try p.string("agentId")))
+            command = .logout(Logout(agentId: try p.identifier("agentId")))
         case .agentSetState:
-            let agentId = try p.string("agentId")
-            guard let state = try p.optionalEnum("state", AgentState.self) else { throw .missingParam("state") }
+            let agentId = try p.identifier("agentId")
+            guard let state = try p.optionalEnum("state", AgentState.self, among: [.ready, .notReady, .busy, .afterCallWork]) else {
+                throw .missingParam("state")
+            }
             command = .setState(SetState(agentId: agentId, state: state, call: try p.optionalObject("call").map(callContext)))
         case .smsSend:
             command = .send(SendMessage(
-                agentId: try p.string("agentId"), conversationId: try p.optionalString("conversationId"),
-                serviceId: try p.optionalString("serviceId"), customerNumber: try p.optionalString("customerNumber"),
+                agentId: try p.identifier("agentId"), conversationId: try p.optionalServerId("conversationId"),
+                serviceId: try p.optionalIdentifier("serviceId"), customerNumber: try p.optionalString("customerNumber"),
                 fromDid: try p.bool("fromDid", default: false), text: try p.optionalString("text") ?? "",
                 attachments: try attachments(&p)
             ))
@@ -49,7 +57,7 @@ public enum CommandDecoding {
                 attachments: try attachments(&p), carrierReference: try p.optionalString("carrierReference")
             ))
         case .carrierStatus:
-            let messageId = try p.optionalString("messageId")
+            let messageId = try p.optionalServerId("messageId")
             let reference = try p.optionalString("carrierReference")
             guard let status = try p.optionalEnum("status", DeliveryStatus.self) else { throw .missingParam("status") }
             if messageId == nil && reference == nil { throw .missingParam("messageId") }
@@ -57,11 +65,11 @@ public enum CommandDecoding {
                 messageId: messageId, carrierReference: reference, status: status, detail: try p.optionalString("detail")
             ))
         case .chatAccept:
-            command = .acceptChat(AcceptChat(agentId: try p.string("agentId"), conversationId: try p.string("conversationId")))
+            command = .acceptChat(AcceptChat(agentId: try p.identifier("agentId"), conversationId: try p.serverId("conversationId")))
         case .chatEnd:
-            command = .endChat(EndChat(agentId: try p.string("agentId"), conversationId: try p.string("conversationId")))
+            command = .endChat(EndChat(agentId: try p.identifier("agentId"), conversationId: try p.serverId("conversationId")))
         case .recentMarkRead:
-            command = .markRecentRead(MarkRecentRead(agentId: try p.string("agentId"), upTo: try p.uint64("upTo")))
+            command = .markRecentRead(MarkRecentRead(agentId: try p.identifier("agentId"), upTo: try p.uint64("upTo")))
         default:
             throw .internalError("\(method.rawValue) is not a command")
         }
@@ -72,7 +80,7 @@ public enum CommandDecoding {
     private static func callContext(_ params: Params) throws(ProtocolError) -> CallContext {
         var p = params
         let call = CallContext(
-            callId: try p.string("callId"), serviceId: try p.string("serviceId"), customerNumber: try p.string("customerNumber")
+            callId: try p.string("callId"), serviceId: try p.identifier("serviceId"), customerNumber: try p.string("customerNumber")
         )
         try p.finish()
         return call

@@ -1,7 +1,15 @@
+import ParleyCore
+
 /// Named parameters with typed accessors that name the field in every error.
 ///
 /// Accessors record which keys were read; ``finish()`` refuses any key left over, so an
 /// unknown or misspelled parameter is an error, never silently ignored.
+///
+/// The rule for errors (`schemas/protocol/README.md`, "Errors"): the shape of the params —
+/// a member missing, unknown or of the wrong JSON type — is -32602 (`MissingParam`,
+/// `UnknownParam`, `WrongType`); a value of the right type that the method does not accept —
+/// outside its enum, out of range, negative, a malformed id — is `InvalidArgument` (-32001)
+/// with `data.field` naming it, like every value the domain refuses.
 public struct Params: Sendable {
     private let values: [String: JSONValue]
     private let prefix: String
@@ -55,7 +63,7 @@ public struct Params: Sendable {
         switch value(key) {
         case nil: return nil
         case .integer(let number):
-            guard number >= 0 else { throw .invalidParam(name(key), "must not be negative") }
+            guard number >= 0 else { throw .invalidArgument(name(key), "must not be negative") }
             return UInt64(number)
         case .some(let other): throw .wrongType(name(key), expected: "a non-negative integer", found: other.typeName)
         }
@@ -71,7 +79,7 @@ public struct Params: Sendable {
     public mutating func optionalInt(_ key: String, in range: ClosedRange<Int>) throws(ProtocolError) -> Int? {
         guard let value = try optionalUInt64(key) else { return nil }
         guard value <= UInt64(range.upperBound), Int(value) >= range.lowerBound else {
-            throw .invalidParam(name(key), "must be between \(range.lowerBound) and \(range.upperBound)")
+            throw .invalidArgument(name(key), "must be between \(range.lowerBound) and \(range.upperBound)")
         }
         return Int(value)
     }
@@ -136,14 +144,60 @@ public struct Params: Sendable {
         }
     }
 
-    /// A string that must be one of an enum's raw values.
-    public mutating func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(ProtocolError) -> E?
-    where E.RawValue == String {
+    /// A string that must be the raw value of one of `allowed` (by default every case):
+    /// any other string, whether another case of `E` or none, is `InvalidArgument`.
+    public mutating func optionalEnum<E: RawRepresentable & CaseIterable & Equatable>(
+        _ key: String, _ type: E.Type, among allowed: [E] = Array(E.allCases)
+    ) throws(ProtocolError) -> E? where E.RawValue == String {
         guard let raw = try optionalString(key) else { return nil }
-        guard let value = E(rawValue: raw) else {
-            throw .invalidParam(name(key), "must be one of " + E.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        guard let value = E(rawValue: raw), allowed.contains(value) else {
+            throw .invalidArgument(name(key), "must be one of " + allowed.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
         }
         return value
+    }
+
+    // MARK: Ids
+
+    /// A required administrator-chosen id (agent, service, template): 1 to 64 characters of
+    /// `A-Z a-z 0-9 . _ -` (``ParleyCore/Identifier``); anything else is `InvalidArgument`.
+    public mutating func identifier(_ key: String) throws(ProtocolError) -> String {
+        guard let value = try optionalIdentifier(key) else { throw .missingParam(name(key)) }
+        return value
+    }
+
+    /// An optional administrator-chosen id (see ``identifier(_:)``).
+    public mutating func optionalIdentifier(_ key: String) throws(ProtocolError) -> String? {
+        guard let value = try optionalString(key) else { return nil }
+        try Self.checkIdentifier(value, field: name(key))
+        return value
+    }
+
+    /// An optional array of administrator-chosen ids; a bad element is named `key[index]`.
+    public mutating func optionalIdentifiers(_ key: String) throws(ProtocolError) -> [String]? {
+        guard let values = try optionalStrings(key) else { return nil }
+        for (index, value) in values.enumerated() { try Self.checkIdentifier(value, field: "\(name(key))[\(index)]") }
+        return values
+    }
+
+    /// A required server-assigned id (conversation, message): 1 to 256 UTF-8 bytes
+    /// (`Limits.reference`); an empty or longer one is `InvalidArgument`.
+    public mutating func serverId(_ key: String) throws(ProtocolError) -> String {
+        guard let value = try optionalServerId(key) else { throw .missingParam(name(key)) }
+        return value
+    }
+
+    /// An optional server-assigned id (see ``serverId(_:)``).
+    public mutating func optionalServerId(_ key: String) throws(ProtocolError) -> String? {
+        guard let value = try optionalString(key) else { return nil }
+        if value.isEmpty { throw .invalidArgument(name(key), "must not be empty") }
+        if value.utf8.count > Limits.reference { throw .invalidArgument(name(key), "longer than \(Limits.reference) bytes") }
+        return value
+    }
+
+    private static func checkIdentifier(_ value: String, field: String) throws(ProtocolError) {
+        guard Identifier.isValid(value) else {
+            throw .invalidArgument(field, "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
+        }
     }
 
     /// Refuses any parameter no accessor asked for.

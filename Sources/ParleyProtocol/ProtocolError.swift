@@ -84,9 +84,18 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
         ProtocolError(code: -32602, type: "UnknownParam", message: "The parameter \"\(field)\" is not known to this method.", field: field)
     }
 
-    /// A parameter's value is out of range or malformed.
+    /// A parameter of the right JSON type whose value the method does not accept (outside its
+    /// enum, out of range, negative, a malformed id): `InvalidArgument` (-32001) naming the
+    /// field, the same answer the domain gives for an empty, over-long or malformed value.
+    /// -32602 is only for the shape of the params (missing, unknown, wrong JSON type).
+    public static func invalidArgument(_ field: String, _ reason: String) -> ProtocolError {
+        rejected(.invalidArgument(field: field, reason: reason))
+    }
+
+    /// Formerly `InvalidParam` (-32602); a value the method does not accept is now `InvalidArgument`.
+    @available(*, deprecated, renamed: "invalidArgument")
     public static func invalidParam(_ field: String, _ reason: String) -> ProtocolError {
-        ProtocolError(code: -32602, type: "InvalidParam", message: "The parameter \"\(field)\" \(reason).", field: field)
+        invalidArgument(field, reason)
     }
 
     /// Something failed inside the server.
@@ -96,9 +105,15 @@ public struct ProtocolError: Error, Sendable, Hashable, CustomStringConvertible 
 
     // MARK: Parley's errors
 
-    /// The domain refused the command; nothing was appended.
+    /// The domain refused the command; nothing was appended. `field` names the parameter of
+    /// an `InvalidArgument` or `InvalidNumber`.
     public static func rejected(_ rejection: Rejection) -> ProtocolError {
-        ProtocolError(code: -32001, type: rejection.code, message: rejection.message)
+        let field: String?
+        switch rejection {
+        case .invalidArgument(let name, _), .invalidNumber(let name, _): field = name
+        default: field = nil
+        }
+        return ProtocolError(code: -32001, type: rejection.code, message: rejection.message, field: field)
     }
 
     /// The caller's role may not call the method.

@@ -82,7 +82,7 @@ struct Handlers {
             switch method {
             case .sessionHello:
                 if let name = try p.optionalString("protocol"), name != ProtocolInfo.name {
-                    throw ProtocolError.invalidParam("protocol", "must be \"\(ProtocolInfo.name)\"")
+                    throw ProtocolError.invalidArgument("protocol", "must be \"\(ProtocolInfo.name)\"")
                 }
                 if let versions = try p.optionalIntegers("versions"), !versions.contains(ProtocolInfo.version) {
                     throw ProtocolError.unsupportedVersion(versions)
@@ -101,7 +101,7 @@ struct Handlers {
                     ))
                 }
             case .agentView:
-                let agentId = try p.string("agentId")
+                let agentId = try p.identifier("agentId")
                 try p.finish()
                 return try projections.read { view in
                     guard let agentView = try view.agentView(agentId) else { throw ProtocolError.rejected(.unknownAgent(agentId)) }
@@ -124,13 +124,13 @@ struct Handlers {
                     ))
                 }
             case .templatesList:
-                let serviceId = try p.optionalString("serviceId")
+                let serviceId = try p.optionalIdentifier("serviceId")
                 try p.finish()
                 return try projections.read { view in
                     try encode(TemplatesAnswer(templates: try view.templates(for: serviceId), asOf: try view.checkpoint()))
                 }
             case .conversationGet:
-                let id = try p.string("conversationId")
+                let id = try p.serverId("conversationId")
                 let after = try p.optionalUInt64("after")
                 let limit = try p.optionalInt("limit", in: 1...10_000) ?? 1000
                 try p.finish()
@@ -143,7 +143,7 @@ struct Handlers {
                     ))
                 }
             case .recentGet:
-                let agentId = try p.string("agentId")
+                let agentId = try p.identifier("agentId")
                 let limit = try p.optionalInt("limit", in: 1...10_000) ?? 100
                 try p.finish()
                 return try projections.read { view in

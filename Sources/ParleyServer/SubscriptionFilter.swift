@@ -15,13 +15,13 @@ struct SubscriptionFilter: Sendable {
     /// Reads `filter` params.
     init(_ params: Params?) throws(ProtocolError) {
         guard var p = params else { return }
-        agentId = try p.optionalString("agentId")
-        conversationId = try p.optionalString("conversationId")
+        agentId = try p.optionalIdentifier("agentId")
+        conversationId = try p.optionalServerId("conversationId")
         if let names = try p.optionalStrings("types") {
             var types = Set<EventType>()
             for name in names {
                 guard let type = EventType(name: name) else {
-                    throw .invalidParam("filter.types", "names an unknown event type \"\(name)\"")
+                    throw .invalidArgument("filter.types", "names an unknown event type \"\(name)\"")
                 }
                 types.insert(type)
             }

@@ -103,7 +103,7 @@ struct BadInputTests {
             Case("missing required param", request(27, "agent.view", "{}"), -32602, "MissingParam", field: "agentId", id: 27),
             Case("null counts as absent", request(28, "agent.view", #"{"agentId":null}"#), -32602, "MissingParam", field: "agentId", id: 28),
             Case("agentId: 5", request(29, "agent.view", #"{"agentId":5}"#), -32602, "WrongType", field: "agentId", id: 29),
-            Case("upTo: -1", request(30, "recent.markRead", #"{"agentId":"alice","upTo":-1}"#), -32602, "InvalidParam", field: "upTo", id: 30),
+            Case("upTo: -1", request(30, "recent.markRead", #"{"agentId":"alice","upTo":-1}"#), -32001, "InvalidArgument", field: "upTo", id: 30),
             Case("upTo: \"x\"", request(31, "recent.markRead", #"{"agentId":"alice","upTo":"x"}"#), -32602, "WrongType", field: "upTo", id: 31),
             Case("upTo: 1.5", request(32, "recent.markRead", #"{"agentId":"alice","upTo":1.5}"#), -32602, "WrongType", field: "upTo", id: 32),
             Case(
@@ -111,9 +111,9 @@ struct BadInputTests {
                 -32602, "WrongType", field: "upTo", id: 33
             ),
             Case("smsAllowed: \"yes\"", request(34, "directory.putAgent", #"{"agentId":"z","displayName":"Z","smsAllowed":"yes"}"#), -32602, "WrongType", field: "smsAllowed", id: 34),
-            Case("state not in the enum", request(35, "agent.login", #"{"agentId":"alice","state":"ready"}"#), -32602, "InvalidParam", field: "state", id: 35),
+            Case("state not in the enum", request(35, "agent.login", #"{"agentId":"alice","state":"ready"}"#), -32001, "InvalidArgument", field: "state", id: 35),
             Case("services[1] not a string", request(36, "directory.putAgent", #"{"agentId":"z","displayName":"Z","services":["support",2]}"#), -32602, "WrongType", field: "services[1]", id: 36),
-            Case("limit out of range", request(37, "log.read", #"{"limit":100000}"#), -32602, "InvalidParam", field: "limit", id: 37),
+            Case("limit out of range", request(37, "log.read", #"{"limit":100000}"#), -32001, "InvalidArgument", field: "limit", id: 37),
             Case("after: 1e400", request(38, "log.read", #"{"after":1e400}"#), -32700, "ParseError"),
             Case("nesting exactly 32 is read", request(39, "sms.count", #"{"text":"a","x":\#(nested(30))}"#), -32602, "UnknownParam", field: "x", id: 39),
             // Lone surrogates in \u escapes: not text; nothing may be recorded.
@@ -123,8 +123,8 @@ struct BadInputTests {
             // Domain refusals.
             Case("unknown agent", request(50, "agent.view", #"{"agentId":"nobody"}"#), -32001, "UnknownAgent", id: 50),
             Case("send while logged out", request(51, "sms.send", #"{"agentId":"alice","serviceId":"support","customerNumber":"+15557000001","text":"hi"}"#), -32001, "AgentLoggedOut", id: 51),
-            Case("invalid E.164 number", request(52, "carrier.inbound", #"{"from":"0800 FLOWERS","to":"+15550100100","text":"x"}"#), -32001, "InvalidNumber", id: 52),
-            Case("empty agent id", request(53, "directory.putAgent", #"{"agentId":"","displayName":"Z"}"#), -32001, "InvalidArgument", id: 53),
+            Case("invalid E.164 number", request(52, "carrier.inbound", #"{"from":"0800 FLOWERS","to":"+15550100100","text":"x"}"#), -32001, "InvalidNumber", field: "from", id: 52),
+            Case("empty agent id", request(53, "directory.putAgent", #"{"agentId":"","displayName":"Z"}"#), -32001, "InvalidArgument", field: "agentId", id: 53),
         ]
     }()
 

@@ -102,7 +102,7 @@ struct MethodTests {
         // Without params it is the same greeting.
         #expect(NSDictionary(dictionary: try await client.result("session.hello")).isEqual(to: client.greeting))
         try await expectRefused(client, server, "session.hello", ["versions": [99]], code: -32009, type: "UnsupportedVersion", field: "versions")
-        try await expectRefused(client, server, "session.hello", ["protocol": "smtp"], code: -32602, type: "InvalidParam", field: "protocol")
+        try await expectRefused(client, server, "session.hello", ["protocol": "smtp"], code: -32001, type: "InvalidArgument", field: "protocol")
         try await expectRefused(client, server, "session.hello", ["versions": ["1"]], code: -32602, type: "WrongType", field: "versions[0]")
         try await server.stop()
     }
@@ -235,8 +235,8 @@ struct MethodTests {
             code: -32001, type: "MessageTooLong"
         )
         try await expectRefused(client, server, "directory.putSettings", [:], code: -32602, type: "MissingParam", field: "maxSegments")
-        try await expectRefused(client, server, "directory.putSettings", ["maxSegments": 0], code: -32602, type: "InvalidParam", field: "maxSegments")
-        try await expectRefused(client, server, "directory.putSettings", ["maxSegments": 256], code: -32602, type: "InvalidParam", field: "maxSegments")
+        try await expectRefused(client, server, "directory.putSettings", ["maxSegments": 0], code: -32001, type: "InvalidArgument", field: "maxSegments")
+        try await expectRefused(client, server, "directory.putSettings", ["maxSegments": 256], code: -32001, type: "InvalidArgument", field: "maxSegments")
         try await server.stop()
     }
 
@@ -291,9 +291,9 @@ struct MethodTests {
         // Default state is NotReady.
         #expect(try await client.result("agent.login", ["agentId": "bob"])["state"] as? String == "NotReady")
         try await expectRefused(client, server, "agent.login", ["agentId": "zed"], code: -32001, type: "UnknownAgent")
-        try await expectRefused(client, server, "agent.login", ["agentId": "alice", "state": "Sleepy"], code: -32602, type: "InvalidParam", field: "state")
+        try await expectRefused(client, server, "agent.login", ["agentId": "alice", "state": "Sleepy"], code: -32001, type: "InvalidArgument", field: "state")
         try await client.result("agent.logout", ["agentId": "alice"])
-        try await expectRefused(client, server, "agent.login", ["agentId": "alice", "state": "Busy"], code: -32001, type: "InvalidArgument")
+        try await expectRefused(client, server, "agent.login", ["agentId": "alice", "state": "Busy"], code: -32001, type: "InvalidArgument", field: "state")
         try await server.stop()
     }
 
@@ -334,7 +334,7 @@ struct MethodTests {
             client, server, "agent.setState", ["agentId": "alice", "state": "Busy", "call": ["callId": "c", "serviceId": "support"]],
             code: -32602, type: "MissingParam", field: "call.customerNumber"
         )
-        try await expectRefused(client, server, "agent.setState", ["agentId": "alice", "state": "LoggedOut"], code: -32001, type: "InvalidArgument")
+        try await expectRefused(client, server, "agent.setState", ["agentId": "alice", "state": "LoggedOut"], code: -32001, type: "InvalidArgument", field: "state")
         try await expectRefused(client, server, "agent.setState", ["agentId": "alice"], code: -32602, type: "MissingParam", field: "state")
         let ready = try await client.result("agent.setState", ["agentId": "alice", "state": "Ready"])
         expectCommand(ready, server, types: ["AgentStateChanged"])
@@ -528,7 +528,7 @@ struct MethodTests {
         #expect(messages?.first?["status"] as? String == "delivered")
         try await expectRefused(client, server, "carrier.status", ["messageId": "m-999", "status": "sent"], code: -32001, type: "UnknownMessage")
         try await expectRefused(client, server, "carrier.status", ["status": "sent"], code: -32602, type: "MissingParam", field: "messageId")
-        try await expectRefused(client, server, "carrier.status", ["messageId": messageId, "status": "lost"], code: -32602, type: "InvalidParam", field: "status")
+        try await expectRefused(client, server, "carrier.status", ["messageId": messageId, "status": "lost"], code: -32001, type: "InvalidArgument", field: "status")
         try await server.stop()
     }
 
@@ -616,7 +616,7 @@ struct MethodTests {
         #expect(page3["next"] as? Int == page2["next"] as? Int, "an empty page keeps next")
         #expect((all["conversation"] as? [String: Any])?["messageCount"] as? Int == 4)
         try await expectRefused(client, server, "conversation.get", ["conversationId": "c-999"], code: -32001, type: "UnknownConversation")
-        try await expectRefused(client, server, "conversation.get", ["conversationId": conversationId, "limit": 0], code: -32602, type: "InvalidParam", field: "limit")
+        try await expectRefused(client, server, "conversation.get", ["conversationId": conversationId, "limit": 0], code: -32001, type: "InvalidArgument", field: "limit")
         try await server.stop()
     }
 
@@ -666,7 +666,7 @@ struct MethodTests {
         try await expectRefused(
             client, server, "recent.markRead", ["agentId": "alice", "upTo": head(server) + 5], code: -32001, type: "PositionOutOfRange"
         )
-        try await expectRefused(client, server, "recent.markRead", ["agentId": "alice", "upTo": -1], code: -32602, type: "InvalidParam", field: "upTo")
+        try await expectRefused(client, server, "recent.markRead", ["agentId": "alice", "upTo": -1], code: -32001, type: "InvalidArgument", field: "upTo")
         try await expectRefused(client, server, "recent.markRead", ["agentId": "alice"], code: -32602, type: "MissingParam", field: "upTo")
         try await server.stop()
     }
@@ -701,8 +701,8 @@ struct MethodTests {
         #expect((events.last?["actor"] as? [String: Any])?["role"] as? String == "admin")
         // Defaults: after 0, limit 100.
         #expect((try await client.result("log.read")["events"] as? [Any])?.count == total)
-        try await expectRefused(client, server, "log.read", ["limit": 0], code: -32602, type: "InvalidParam", field: "limit")
-        try await expectRefused(client, server, "log.read", ["limit": 1001], code: -32602, type: "InvalidParam", field: "limit")
+        try await expectRefused(client, server, "log.read", ["limit": 0], code: -32001, type: "InvalidArgument", field: "limit")
+        try await expectRefused(client, server, "log.read", ["limit": 1001], code: -32001, type: "InvalidArgument", field: "limit")
         try await expectRefused(client, server, "log.read", ["after": "1"], code: -32602, type: "WrongType", field: "after")
         try await server.stop()
     }
@@ -761,7 +761,7 @@ struct MethodTests {
         #expect(filtered["after"] as? Int == head(server))
         try await expectRefused(client, server, "events.subscribe", ["after": head(server) + 1], code: -32001, type: "PositionOutOfRange")
         try await expectRefused(
-            client, server, "events.subscribe", ["filter": ["types": ["NoSuchEvent"]]], code: -32602, type: "InvalidParam", field: "filter.types"
+            client, server, "events.subscribe", ["filter": ["types": ["NoSuchEvent"]]], code: -32001, type: "InvalidArgument", field: "filter.types"
         )
         try await expectRefused(client, server, "events.subscribe", ["filter": ["mood": 1]], code: -32602, type: "UnknownParam", field: "filter.mood")
         try await server.stop()

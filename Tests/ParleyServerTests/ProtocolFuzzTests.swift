@@ -204,13 +204,13 @@ struct ProtocolFuzzTests {
         return tally
     }
 
-    @Test("a query for an empty id is an unknown id, not an internal error (found by the fuzz test)")
+    @Test("a query for an empty id is a malformed id (InvalidArgument), not an internal error (found by the fuzz test)")
     func emptyIds() async throws {
         let server = try await TestServer()
         let client = try await server.connect()
-        #expect(try await client.errorType("agent.view", ["agentId": ""]) == "UnknownAgent")
-        #expect(try await client.errorType("recent.get", ["agentId": ""]) == "UnknownAgent")
-        #expect(try await client.errorType("conversation.get", ["conversationId": ""]) == "UnknownConversation")
+        #expect(try await client.errorType("agent.view", ["agentId": ""]) == "InvalidArgument")
+        #expect(try await client.errorType("recent.get", ["agentId": ""]) == "InvalidArgument")
+        #expect(try await client.errorType("conversation.get", ["conversationId": ""]) == "InvalidArgument")
         try await server.stop()
     }
 
