@@ -49,6 +49,8 @@ struct Handlers {
 
     /// Adds what the events alone do not say: the effective delivery status, the routing
     /// outcome of an inbound SMS joining an existing conversation, the state after a no-op.
+    /// An agent command always answers `state`: the one its event set (so a replay repeats
+    /// the original), or, when it appended nothing, the agent's state as read here.
     private func complete(_ answer: inout CommandAnswer, method: Method, command: Command) {
         try? context.engine.projections.read { view in
             switch command {
@@ -65,9 +67,9 @@ struct Handlers {
                         answer.outcome = "chatRequest"
                     }
                 }
-            case .login(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
-            case .logout(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
-            case .setState(let c): answer.state = try view.agent(c.agentId)?.state.rawValue
+            case .login(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
+            case .logout(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
+            case .setState(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
             case .acceptChat(let c): answer.conversationId = c.conversationId
             default: break
             }
