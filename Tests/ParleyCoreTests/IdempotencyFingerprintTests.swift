@@ -151,6 +151,81 @@ struct IdempotencyFingerprintTests {
         #expect(command.fingerprint == value)
     }
 
+    /// FNV-1a 64 over `bytes`, written out here as `schemas/storage.md` section 6b states it.
+    private static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var value: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes {
+            value ^= UInt64(b)
+            value &*= 0x0000_0100_0000_01b3
+        }
+        return value
+    }
+
+    /// Hex bytes as written in storage.md (`01 70 75 …`).
+    private static func hex(_ text: String) -> [UInt8] {
+        text.split(separator: " ").map { UInt8($0, radix: 16)! }
+    }
+
+    @Test("storage.md 6b, worked example 1: putAgent (absent field, bool, string array)")
+    func storageWorkedExamplePutAgent() {
+        let bytes = Self.hex(
+            "01 70 75 74 41 67 65 6e 74 ff 01 61 31 ff 01 41 6c ff 00 01 01 ff 01 00 00 00 00 00 00 00 01 73 ff"
+        )
+        #expect(bytes.count == 33)
+        #expect(Self.fnv1a(bytes) == 0x906a_5ac7_d184_8811)
+        // As the daemon decodes {"agentId":"a1","displayName":"Al","services":["s"]}.
+        let command = Command.putAgent(PutAgent(agentId: "a1", displayName: "Al", did: nil, smsAllowed: true, services: ["s"]))
+        #expect(command.fingerprint == 0x906a_5ac7_d184_8811)
+    }
+
+    @Test("storage.md 6b, worked example 2: send (absent field, false, text, one attachment with an integer)")
+    func storageWorkedExampleSend() {
+        let bytes = Self.hex(
+            "01 73 65 6e 64 ff 01 61 31 ff 00 01 73 ff 01 2b 31 35 35 35 30 30 30 31 ff 01 00 ff 01 68 69 ff "
+                + "01 61 2e 6a 70 67 ff 01 69 6d 61 67 65 2f 6a 70 65 67 ff 01 00 00 00 00 00 00 00 0a ff 01 72 31 ff"
+        )
+        #expect(bytes.count == 65)
+        #expect(Self.fnv1a(bytes) == 0x848e_9d4b_917b_2bb0)
+        let command = Command.send(SendMessage(
+            agentId: "a1", conversationId: nil, serviceId: "s", customerNumber: "+15550001", fromDid: false, text: "hi",
+            attachments: [photo]
+        ))
+        #expect(command.fingerprint == 0x848e_9d4b_917b_2bb0)
+    }
+
+    @Test("storage.md 6b: each command's tag and field order, rebuilt from the table")
+    func storageTableRows() {
+        // Field builders exactly as section 6b words them.
+        func present(_ bytes: [UInt8]) -> [UInt8] { [1] + bytes + [0xFF] }
+        func text(_ s: String?) -> [UInt8] { s.map { present(Array($0.utf8)) } ?? [0] }
+        func flag(_ b: Bool) -> [UInt8] { present([b ? 1 : 0]) }
+        func integer(_ n: UInt64) -> [UInt8] { present((0..<8).reversed().map { UInt8(truncatingIfNeeded: n >> (8 * UInt64($0))) }) }
+        func strings(_ list: [String]) -> [UInt8] {
+            present(list.flatMap { s in (0..<8).reversed().map { UInt8(truncatingIfNeeded: UInt64(s.utf8.count) >> (8 * UInt64($0))) } + Array(s.utf8) })
+        }
+        func attachment(_ a: Attachment) -> [UInt8] { text(a.name) + text(a.contentType) + integer(a.size) + text(a.reference) }
+        let rows: [(Command, [UInt8])] = [
+            (agent(did: "+1777", sms: false, services: ["s", "t"]), text("putAgent") + text("a") + text("A") + text("+1777") + flag(false) + strings(["s", "t"])),
+            (service(number: nil, chats: true), text("putService") + text("s") + text("S") + text(nil) + flag(true) + flag(true)),
+            (.putTemplate(PutTemplate(templateId: "t", title: "T", text: "x", services: [])), text("putTemplate") + text("t") + text("T") + text("x") + strings([])),
+            (.putSettings(PutSettings(smsCounterEnabled: true, maxSegments: 10)), text("putSettings") + flag(true) + integer(10)),
+            (.login(Login(agentId: "a")), text("login") + text("a") + text("NotReady")),
+            (.logout(Logout(agentId: "a")), text("logout") + text("a")),
+            (.setState(SetState(agentId: "a", state: .busy, call: call)), text("setState") + text("a") + text("Busy") + text("k1") + text("s") + text("+15550001")),
+            (.setState(SetState(agentId: "a", state: .ready)), text("setState") + text("a") + text("Ready") + text(nil) + text(nil) + text(nil)),
+            (send(conversation: "c-1", service: nil, customer: nil, did: true, text: "", attachments: [photo, photo]),
+             text("send") + text("a") + text("c-1") + text(nil) + text(nil) + flag(true) + text("") + attachment(photo) + attachment(photo)),
+            (report(id: nil, ref: "r", status: .delivered, detail: "d"), text("reportDelivery") + text(nil) + text("r") + text("delivered") + text("d")),
+            (receive(attachments: [photo], ref: "in-1"), text("receive") + text("+1555") + text("+1666") + text("t") + text("in-1") + attachment(photo)),
+            (.acceptChat(AcceptChat(agentId: "a", conversationId: "c-1")), text("acceptChat") + text("a") + text("c-1")),
+            (.endChat(EndChat(agentId: "a", conversationId: "c-1")), text("endChat") + text("a") + text("c-1")),
+            (.markRecentRead(MarkRecentRead(agentId: "a", upTo: 300)), text("markRecentRead") + text("a") + integer(300)),
+        ]
+        for (command, bytes) in rows {
+            #expect(command.fingerprint == Self.fnv1a(bytes), "\(command)")
+        }
+    }
+
     @Test func idempotencyScopes() {
         #expect(Command.putAgent(PutAgent(agentId: "a", displayName: "A", services: [])).idempotencyScope == "admin")
         #expect(Command.putSettings(PutSettings(smsCounterEnabled: true, maxSegments: 1)).idempotencyScope == "admin")
