@@ -15,8 +15,11 @@ public final class ServerContext: Sendable {
     public let limits: ServerLimits
     /// Role grants.
     public let policy: RolePolicy
-    /// Seconds a subscription's write may wait on a peer that does not read before it is ended.
+    /// How long a subscription's write may wait on a peer that does not read before it is ended.
     public let slowConsumerTimeout: Duration
+    /// How long a connection cut off as a slow consumer may still read what was already queued
+    /// for it, then its `events.end`, before it is closed.
+    public let slowConsumerGrace: Duration
     /// How long a request line may take from its first byte to its newline (slow-loris peers).
     public let lineTimeout: Duration
     /// The log.
@@ -27,7 +30,8 @@ public final class ServerContext: Sendable {
     /// Creates the shared context.
     public init(
         engine: Engine, writer: CommandWriter, feed: EventFeed, limits: ServerLimits = ServerLimits(), policy: RolePolicy,
-        slowConsumerTimeout: Duration = .seconds(10), lineTimeout: Duration = .seconds(30), logger: Logger
+        slowConsumerTimeout: Duration = .seconds(10), slowConsumerGrace: Duration = .seconds(30), lineTimeout: Duration = .seconds(30),
+        logger: Logger
     ) {
         self.engine = engine
         self.writer = writer
@@ -35,6 +39,7 @@ public final class ServerContext: Sendable {
         self.limits = limits
         self.policy = policy
         self.slowConsumerTimeout = slowConsumerTimeout
+        self.slowConsumerGrace = slowConsumerGrace
         self.lineTimeout = lineTimeout
         self.logger = logger
     }

@@ -211,10 +211,10 @@ public final class Session: Sendable {
             }
             for (_, subscription) in ended { subscription.task?.cancel() }
             // The end notices go after what is already queued: a client that reads again within
-            // 30 s still sees every event it was sent, then why it was cut off. Its buffers are
-            // bounded (the channel's), and the connection closes after that in any case.
+            // the grace still sees every event it was sent, then why it was cut off. Its buffers
+            // are bounded (the channel's), and the connection closes after that in any case.
             sink.finish(
-                ended.map { endNotification($0.0, reason: "slowConsumer", resumeAfter: $0.1.cursor) }, grace: .seconds(30)
+                ended.map { endNotification($0.0, reason: "slowConsumer", resumeAfter: $0.1.cursor) }, grace: context.slowConsumerGrace
             )
             return
         }

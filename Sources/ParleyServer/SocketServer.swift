@@ -138,7 +138,8 @@ struct ChannelSink: LineSink {
         let channel = self.channel
         let text = lines.map { $0 + "\n" }.joined()
         channel.writeAndFlush(ByteBuffer(string: text)).whenComplete { _ in channel.close(promise: nil) }
-        channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(grace.components.seconds * 1_000_000_000))) {
+        let (seconds, attoseconds) = grace.components
+        channel.eventLoop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {
             channel.close(promise: nil)
         }
     }

@@ -76,6 +76,9 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds a subscriber may leave the daemon's writes unread before it gets events.end (slowConsumer) and is disconnected.", valueName: "seconds"))
     var slowConsumerTimeout = 10.0
 
+    @Option(name: .long, help: ArgumentHelp("Seconds a subscriber cut off as a slow consumer may still read what was already queued for it, then its events.end (slowConsumer), before the connection is closed.", valueName: "seconds"))
+    var slowConsumerGrace = 30.0
+
     @Option(name: .long, help: ArgumentHelp("Seconds a client may take to finish a request line once it started it; a partial line left longer gets LineTimeout and the connection is closed.", valueName: "seconds"))
     var lineTimeout = 30.0
 
@@ -88,6 +91,7 @@ struct Parleyd: AsyncParsableCommand {
         guard simDelay >= 0 else { throw ValidationError("--sim-delay must not be negative") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard slowConsumerTimeout > 0 else { throw ValidationError("--slow-consumer-timeout must be positive") }
+        guard slowConsumerGrace > 0 else { throw ValidationError("--slow-consumer-grace must be positive") }
         guard lineTimeout > 0 else { throw ValidationError("--line-timeout must be positive") }
         for name in adminGroup + frontendGroup + carrierGroup + auditorGroup where Self.gid(name) == nil {
             throw ValidationError("unknown group \"\(name)\"")
@@ -162,6 +166,7 @@ struct Parleyd: AsyncParsableCommand {
         let context = ServerContext(
             engine: engine, writer: writer, feed: feed, limits: limits, policy: policy,
             slowConsumerTimeout: .milliseconds(Int(slowConsumerTimeout * 1000)),
+            slowConsumerGrace: .milliseconds(Int(slowConsumerGrace * 1000)),
             lineTimeout: .milliseconds(Int(lineTimeout * 1000)), logger: logger
         )
         var services: [any Service] = [SocketServer(context: context, socketPath: socketPath)]
