@@ -104,7 +104,7 @@ final class TestClient: @unchecked Sendable {
     /// Notifications received while waiting for answers.
     var notifications: [[String: Any]] = []
 
-    init(path: String, timeout: Int = 20) throws {
+    init(path: String, timeout: Int = Patience.seconds) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -125,7 +125,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Connects and reads the greeting.
-    static func connect(path: String, timeout: Int = 20) async throws -> TestClient {
+    static func connect(path: String, timeout: Int = Patience.seconds) async throws -> TestClient {
         let client = try TestClient(path: path, timeout: timeout)
         let hello = try await client.readObject()
         client.greeting = hello["params"] as? [String: Any] ?? [:]
