@@ -67,21 +67,11 @@ struct GoldenTranscriptTests {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// How long to wait for a line: sanitizer builds run an order of magnitude slower.
-    static let patience: Duration = ProcessInfo.processInfo.environment["PARLEY_SANITIZER"] == nil ? .seconds(5) : .seconds(60)
-
-    /// The next server line, or nil after ``patience``.
+    /// The next server line, or nil when none came within ``Patience/timeout`` (a stuck session:
+    /// the step then has too few lines). Every step ends with its answer, so this never waits
+    /// for a line that is not coming.
     static func nextLine(_ client: InProcessClient) async -> String? {
-        await withTaskGroup(of: String?.self) { group in
-            group.addTask { await client.nextLine() }
-            group.addTask {
-                try? await Task.sleep(for: patience)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        await withTimeout { await client.nextLine() }
     }
 
     /// Runs the steps: the greeting is one line; each request's lines end with the first line carrying an `id` (its answer).
