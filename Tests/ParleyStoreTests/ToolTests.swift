@@ -152,16 +152,25 @@ struct ToolTests {
         let dir = try TemporaryDirectory()
         let engine = try openEngine(dir.path)
         try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
+        // The writer goes on until the backup has finished, and the backup starts once the first
+        // batch is in: the whole copy is taken under write load, however the two are scheduled.
+        let (started, signal) = AsyncStream.makeStream(of: Void.self)
+        let backupDone = BackupFlag()
         let writer = Task.detached {
-            for batch in 0..<60 {
+            defer { signal.finish() }
+            var batch = 0
+            while batch < 2 || !backupDone.isSet {
                 _ = try engine.execute((0..<20).map { i in
-                    CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555400\(String(format: "%04d", batch * 20 + i))", text: "load")), actor: frontend)
+                    CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555400\(String(format: "%05d", batch * 20 + i))", text: "load")), actor: frontend)
                 })
+                batch += 1
+                if batch == 1 { signal.finish() }
             }
         }
-        try await Task.sleep(for: .milliseconds(40))
+        for await _ in started {}
         let copy = dir.child("copy")
         let result = try parley(["backup", "--data", dir.path, "--to", copy])
+        backupDone.set()
         #expect(result.status == 0, "\(result.stderr)")
         try await writer.value
         let verify = try parley(["audit", "verify", "--data", copy])
@@ -188,4 +197,12 @@ struct ToolTests {
         #expect(try parley(["stats", "--data", dir.child("missing")]).status == 2)
         #expect(try parley(["audit", "verify", "--no-such-flag"]).status == 2)
     }
+}
+
+/// Set once the backup has finished, so the writer knows it may stop.
+final class BackupFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
