@@ -30,8 +30,12 @@ final class LineClient {
     /// The greeting's params (`server.hello`).
     private(set) var greeting: [String: Any] = [:]
 
+    /// How long a read may wait before the daemon counts as stuck (seconds): generous, so a
+    /// loaded machine never trips it; a killed daemon ends the stream at once anyway.
+    static let patience = 120
+
     /// Connects and reads the greeting; `timeout` bounds every read.
-    init(path: String, timeout: Int = 30) throws {
+    init(path: String, timeout: Int = LineClient.patience) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LineClientError.connect(String(cString: strerror(errno))) }
         var address = sockaddr_un()

@@ -34,7 +34,7 @@ final class ResumingSubscriber: Sendable {
             state.resumes += 1
             return state.lastSeen
         }
-        guard let connection = try? LineClient(path: socketPath, timeout: 30) else {
+        guard let connection = try? LineClient(path: socketPath) else {
             state.withLock { $0.findings.append("subscriber: cannot connect") }
             return
         }

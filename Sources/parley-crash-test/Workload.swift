@@ -53,7 +53,7 @@ final class LoadClients: Sendable {
             done.enter()
             Thread {
                 defer { done.leave() }
-                guard let connection = try? LineClient(path: socketPath, timeout: 30) else { return }
+                guard let connection = try? LineClient(path: socketPath) else { return }
                 var sequence = 0
                 while true {
                     let spec = Workload.command(client: client, cycle: cycle, sequence: sequence)
