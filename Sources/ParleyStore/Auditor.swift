@@ -18,21 +18,46 @@ public struct Auditor {
         public var description: String { position.map { "position \($0): \(problem)" } ?? problem }
     }
 
-    /// The outcome of a verification.
+    /// The outcome of a verification, and exactly what was checked.
     public struct Report: Sendable, Encodable {
-        /// Events checked.
+        /// Stored events read by the chain check (damaged or not).
         public var events: Int
-        /// The verified head position.
+        /// The chain check (hashes, `prevHash` links, gapless positions, stream versions)
+        /// covered positions `chainCheckedFrom...chainCheckedThrough`: the whole log, past any damage.
+        public var chainCheckedFrom: UInt64
+        /// See ``chainCheckedFrom``; 0 for an empty log.
+        public var chainCheckedThrough: UInt64
+        /// Events whose values were checked against the constraints of `schemas/events/`:
+        /// every event that decodes, over the whole log.
+        public var valuesChecked: Int
+        /// The replay (the domain's invariants over the history and the projections rebuilt)
+        /// covered positions 1 through this one.
+        public var replayedThrough: UInt64
+        /// Where the replay stopped short of the end of the log: the damaged (or missing, or
+        /// undecodable) event it cannot pass; nil when it replayed the whole log.
+        public var replayStoppedAt: UInt64?
+        /// The last stored event's position.
         public var headPosition: UInt64
-        /// The verified head hash (hex).
+        /// The hash stored with it (hex).
         public var headHash: String
-        /// The projections' checkpoint compared against a rebuild (nil when there were none to compare).
+        /// The stored projections' checkpoint (nil when there are none).
+        public var projectionsCheckpoint: UInt64?
+        /// The checkpoint at which the stored projections were compared with a rebuild (nil: not compared, see ``notes``).
         public var projectionsCheckedAt: UInt64?
-        /// Everything found wrong, in log order (at most 100).
+        /// Whether the stream and idempotency indexes were checked (they are only on an undamaged log).
+        public var indexesChecked: Bool
+        /// What was not checked and why, in plain sentences.
+        public var notes: [String]
+        /// Everything found wrong, one finding per position, in log order (at most 100).
         public var findings: [Finding]
+        /// Findings beyond those listed.
+        public var findingsLeftOff: Int
         /// Whether nothing was found.
-        public var ok: Bool { findings.isEmpty }
+        public var ok: Bool { findings.isEmpty && findingsLeftOff == 0 }
     }
+
+    /// Findings listed in a report at most.
+    public static let maximumFindings = 100
 
     let log: EventLog
     let projections: ProjectionDatabase?
@@ -47,67 +72,133 @@ public struct Auditor {
     ///
     /// The chain (hashes, links, positions, stream versions) is checked on a second thread
     /// while this one replays the events, so the two passes over the log overlap on two cores.
+    /// The chain check and the values check go on past a damaged event to the end of the log;
+    /// the replay, which builds on every event before, stops at the first damaged one (it
+    /// waits for the chain check to have passed each chunk before replaying it).
     public func verify(expectedHead: LogHead? = nil, progress: ((UInt64) -> Void)? = nil) throws -> Report {
         let chainCheck = ChainCheck(log: log)
         chainCheck.start()
         let replay: Replay
         do {
-            replay = try self.replay(progress: progress)
+            replay = try self.replay(chain: chainCheck, progress: progress)
         } catch {
             _ = try? chainCheck.wait()
             throw error
         }
         let chain = try chainCheck.wait()
+        let last = chain.head.position
+        let firstDamage = chain.findings.first?.position
 
-        var findings: [Finding] = []
-        func found(_ position: UInt64?, _ problem: String) {
-            if findings.count < 100 { findings.append(Finding(position: position, problem: problem)) }
-        }
-        if let finding = chain.finding { found(finding.position, finding.problem) }
+        var collected: [Finding] = chain.findings.map { Finding(position: $0.position, problem: $0.problem) }
+        var notes: [String] = []
         if let expectedHead {
-            if chain.head.position < expectedHead.position {
-                found(chain.head.position + 1, "the log ends at \(chain.head.position) but its head was recorded at \(expectedHead.position): events are missing")
-            } else if let stored = try log.event(at: expectedHead.position), stored.hash != expectedHead.hash {
-                found(expectedHead.position, "the hash differs from the recorded head hash \(expectedHead.hash.hex)")
+            if last < expectedHead.position {
+                collected.append(Finding(position: last + 1, problem: "the log ends at \(last) but its head was recorded at \(expectedHead.position): events are missing"))
+            } else if let stored = try log.storedHash(at: expectedHead.position), stored != expectedHead.hash {
+                collected.append(Finding(position: expectedHead.position, problem: "the hash differs from the recorded head hash \(expectedHead.hash.hex)"))
             }
         }
-        if let checkpoint = replay.storedCheckpoint, checkpoint > chain.head.position {
-            found(chain.head.position + 1, "the projections were built up to position \(checkpoint) but the log ends at \(chain.head.position): events are missing")
+        if let checkpoint = replay.storedCheckpoint, checkpoint > last {
+            collected.append(Finding(position: last + 1, problem: "the projections were built up to position \(checkpoint) but the log ends at \(last): events are missing"))
         }
-        // Past a broken link nothing is trusted, so the replay's findings stop there.
-        let trusted = chain.finding == nil ? UInt64.max : chain.head.position
-        for finding in replay.findings where (finding.position ?? 0) <= trusted { found(finding.position, finding.problem) }
-        let compared = replay.comparedAt.flatMap { $0 <= trusted ? $0 : nil }
-        if chain.finding == nil { try checkIndexes(keys: replay.keys, events: chain.events, found: found) }
+        // The index counts would only repeat that events are missing.
+        let cutShort = collected.count > chain.findings.count
+        collected += replay.findings
+        // A comparison made at or past a damaged position would compare untrusted events.
+        let compared = replay.comparedAt.flatMap { $0 < (firstDamage ?? .max) ? $0 : nil }
+        let replayedThrough = min(replay.reached, (firstDamage ?? .max) - 1)
+
+        if let stop = replay.stoppedAt {
+            let what = replay.stoppedUndecodable ? "undecodable event" : chain.findings.first { $0.position == stop }?.missing == true ? "missing event" : "damaged event"
+            let covered = replayedThrough == 0 ? "no event" : "positions 1…\(replayedThrough)"
+            notes.append("the replay (domain invariants, projections) stopped at the \(what) at \(stop): it covered \(covered)")
+            if let checkpoint = replay.storedCheckpoint, compared == nil {
+                notes.append("projections not compared: the stored ones are at position \(checkpoint), and the replay stopped at the \(what) at \(stop), so it rebuilt them only up to \(replayedThrough)")
+            }
+        } else if let checkpoint = replay.storedCheckpoint, compared == nil {
+            notes.append("projections not compared: the stored ones are at position \(checkpoint), past the log's last event \(last)")
+        }
+        if replay.storedCheckpoint == nil { notes.append("projections not compared: there are no stored projections") }
+        let damaged = !chain.findings.isEmpty || chain.findingsLeftOff > 0 || replay.stoppedAt != nil
+        let indexesChecked = !damaged && !cutShort
+        if indexesChecked {
+            try checkIndexes(keys: replay.keys, events: chain.events, into: &collected)
+        } else {
+            notes.append("stream and idempotency indexes not checked: \(damaged ? "the log is damaged" : "events are missing from its end")")
+        }
+
+        let (findings, leftOff) = Self.merged(collected)
         return Report(
-            events: chain.events, headPosition: chain.head.position, headHash: chain.head.hash.hex,
-            projectionsCheckedAt: compared, findings: findings
+            events: chain.events, chainCheckedFrom: chain.checked?.lowerBound ?? 0, chainCheckedThrough: chain.checked?.upperBound ?? 0,
+            valuesChecked: replay.valuesChecked, replayedThrough: replayedThrough, replayStoppedAt: replay.stoppedAt,
+            headPosition: last, headHash: chain.head.hash.hex,
+            projectionsCheckpoint: replay.storedCheckpoint, projectionsCheckedAt: compared,
+            indexesChecked: indexesChecked, notes: notes,
+            findings: findings, findingsLeftOff: leftOff + chain.findingsLeftOff + replay.findingsLeftOff
         )
+    }
+
+    /// One finding per position, in log order (findings of no position last, in the order
+    /// found), the problems of one position joined by "; "; at most ``maximumFindings``.
+    static func merged(_ findings: [Finding]) -> (findings: [Finding], leftOff: Int) {
+        let ordered = findings.enumerated().sorted { a, b in
+            (a.element.position ?? .max, a.offset) < (b.element.position ?? .max, b.offset)
+        }.map(\.element)
+        var merged: [Finding] = []
+        for finding in ordered {
+            if let position = finding.position, let last = merged.last, last.position == position {
+                if !last.problem.contains(finding.problem) { merged[merged.count - 1].problem += "; " + finding.problem }
+            } else {
+                merged.append(finding)
+            }
+        }
+        return (Array(merged.prefix(maximumFindings)), max(0, merged.count - maximumFindings))
     }
 
     /// What the replay pass found and gathered.
     private struct Replay {
         var findings: [Finding] = []
+        var findingsLeftOff = 0
         var keys: [IdempotencyKey: (first: UInt64, last: UInt64)] = [:]
         var storedCheckpoint: UInt64?
         var comparedAt: UInt64?
+        /// The last position applied to the rebuild.
+        var reached: UInt64 = 0
+        /// The position the replay could not pass.
+        var stoppedAt: UInt64?
+        /// Whether it stopped because the event there does not decode (the chain check found nothing there).
+        var stoppedUndecodable = false
+        var valuesChecked = 0
+
+        mutating func add(_ more: [Finding]) {
+            let room = max(0, 10_000 - findings.count)
+            findings += more.prefix(room)
+            findingsLeftOff += max(0, more.count - room)
+        }
     }
 
     /// Decodes every event, checks its values and the domain's invariants, rebuilds the
     /// projections into a scratch store (in the system's temporary directory, removed
-    /// afterwards) and compares them with the stored ones at their checkpoint. Memory stays
-    /// flat in the log's size; the stored projections are read in one snapshot.
-    private func replay(progress: ((UInt64) -> Void)?) throws -> Replay {
+    /// afterwards) and compares them with the stored ones at their checkpoint, up to the
+    /// first damaged event; from there checks the values of every event to the end. Memory
+    /// stays flat in the log's size; the stored projections are read in one snapshot.
+    private func replay(chain: ChainCheck, progress: ((UInt64) -> Void)?) throws -> Replay {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let rebuilt = try ProjectionDatabase(path: scratch.path + "/" + Engine.projectionsFile, readOnly: false, mapSize: 256 << 20)
-        guard let projections else { return try replay(into: rebuilt, comparingWith: nil, progress: progress) }
-        return try projections.environment.read { txn in
-            try replay(into: rebuilt, comparingWith: LMDBProjections(database: projections, reader: txn, writer: nil), progress: progress)
+        var result: Replay
+        if let projections {
+            result = try projections.environment.read { txn in
+                try replay(into: rebuilt, comparingWith: LMDBProjections(database: projections, reader: txn, writer: nil), chain: chain, progress: progress)
+            }
+        } else {
+            result = try replay(into: rebuilt, comparingWith: nil, chain: chain, progress: progress)
         }
+        if let stop = result.stoppedAt { try checkValues(from: stop, into: &result, progress: progress) }
+        return result
     }
 
-    private func replay(into rebuilt: ProjectionDatabase, comparingWith stored: LMDBProjections?, progress: ((UInt64) -> Void)?) throws -> Replay {
+    private func replay(into rebuilt: ProjectionDatabase, comparingWith stored: LMDBProjections?, chain: ChainCheck, progress: ((UInt64) -> Void)?) throws -> Replay {
         var result = Replay()
         let checkpoint = try stored?.checkpoint()
         result.storedCheckpoint = checkpoint
@@ -115,26 +206,35 @@ public struct Auditor {
         try MapGrowth.retrying(rebuilt.environment, maximum: EngineOptions().maxMapSize) {
             try rebuilt.write { view in try rebuilt.reset(in: view) }
         }
-        let head = try log.head().position
+        let last = try log.lastStoredPosition()
         var from: UInt64 = 0
-        while from < head {
+        while from < last {
+            // Replay only what the chain check has passed: nothing from the first damaged event on.
+            let checked = chain.progress(beyond: from)
+            var until = min(from + Self.chunk, last, checked.through)
+            if let damage = checked.firstDamage, damage <= until {
+                result.stoppedAt = damage
+                until = damage - 1
+            }
+            guard until > from else { break }
             // One scratch transaction per chunk; a chunk that fills the map runs again, so its
             // findings are kept only once it commits.
             var chunk = Replay()
-            var reached = from
             try MapGrowth.retrying(rebuilt.environment, maximum: EngineOptions().maxMapSize) {
-                chunk = Replay(keys: result.keys)
-                reached = from
+                chunk = Replay(keys: result.keys, reached: from)
                 try rebuilt.write { view in
                     let projector = Projector(store: view)
                     func found(_ position: UInt64?, _ problem: String) { chunk.findings.append(Finding(position: position, problem: problem)) }
-                    try log.scan(after: from, until: from + Self.chunk) { position, value in
-                        reached = position
+                    try log.scan(after: from, until: until) { position, value in
+                        guard chunk.stoppedAt == nil else { return }
                         let event: StoredEvent
                         do { event = try StoredEvent(decoding: value) } catch {
-                            found(position, "undecodable: \(error)")
+                            // Reported by the values check, which starts here.
+                            chunk.stoppedAt = position
                             return
                         }
+                        chunk.reached = position
+                        chunk.valuesChecked += 1
                         let recorded = event.recorded
                         for problem in EventValidation.violations(of: recorded.event) { found(position, "\(recorded.type.name): \(problem)") }
                         for problem in try HistoryCheck.violations(of: recorded, before: view) { found(position, "\(recorded.type.name): \(problem)") }
@@ -157,21 +257,47 @@ public struct Auditor {
                     }
                 }
             }
-            result.findings += chunk.findings.prefix(max(0, 10_000 - result.findings.count))
+            result.add(chunk.findings)
             result.keys = chunk.keys
+            result.valuesChecked += chunk.valuesChecked
             if let compared = chunk.comparedAt { result.comparedAt = compared }
-            guard reached > from else { break }
-            from = reached
+            if let undecodable = chunk.stoppedAt {
+                result.stoppedAt = undecodable
+                result.stoppedUndecodable = true
+            }
+            guard chunk.reached > from else { break }
+            from = chunk.reached
+            result.reached = from
             progress?(from)
+            if result.stoppedAt != nil { break }
         }
         return result
+    }
+
+    /// From the position the replay stopped at to the end of the log: whether each event
+    /// decodes, and its values.
+    private func checkValues(from stop: UInt64, into result: inout Replay, progress: ((UInt64) -> Void)?) throws {
+        var checked = 0
+        try log.scan(after: stop - 1) { position, value in
+            defer { if position % Self.chunk == 0 { progress?(position) } }
+            let event: StoredEvent
+            do { event = try StoredEvent(decoding: value) } catch {
+                result.add([Finding(position: position, problem: "undecodable: \(error)")])
+                return
+            }
+            checked += 1
+            let recorded = event.recorded
+            result.add(EventValidation.violations(of: recorded.event).map { Finding(position: position, problem: "\(recorded.type.name): \($0)") })
+        }
+        result.valuesChecked += checked
     }
 
     /// Events replayed per scratch transaction.
     private static let chunk: UInt64 = 16384
 
     /// The stream index holds exactly one entry per event; the idempotency index exactly the keys the events carry.
-    private func checkIndexes(keys: [IdempotencyKey: (first: UInt64, last: UInt64)], events: Int, found: (UInt64?, String) -> Void) throws {
+    private func checkIndexes(keys: [IdempotencyKey: (first: UInt64, last: UInt64)], events: Int, into findings: inout [Finding]) throws {
+        func found(_ position: UInt64?, _ problem: String) { findings.append(Finding(position: position, problem: problem)) }
         let counts = try log.counts()
         if counts.streamEntries != events {
             found(nil, "the stream index has \(counts.streamEntries) entries for \(events) events")
@@ -199,27 +325,75 @@ public struct Auditor {
     }
 }
 
-/// ``ChainVerifier`` run on a thread of its own.
+/// ``ChainVerifier`` run on a thread of its own, telling the replay how far it has got.
 private final class ChainCheck: @unchecked Sendable {
     private let verifier: ChainVerifier
-    private let done = DispatchSemaphore(value: 0)
-    // Written by the thread before it signals `done`, read only after `wait` returns.
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var through: UInt64 = 0
+    private var damage: UInt64?
     private var outcome: Result<ChainVerifier.Report, any Error>?
 
     init(log: EventLog) { verifier = ChainVerifier(log: log) }
 
     func start() {
         let thread = Thread { [self] in
-            outcome = Result { try verifier.verify() }
-            done.signal()
+            let result = Result { try verifier.verify(every: 4096) { through, damage in publish(through, damage) } }
+            condition.lock()
+            outcome = result
+            through = .max
+            condition.broadcast()
+            condition.unlock()
         }
         thread.name = "parley-chain-check"
         thread.start()
     }
 
+    private func publish(_ position: UInt64, _ firstDamage: UInt64?) {
+        condition.lock()
+        through = position
+        damage = firstDamage
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// How far the check has read the log, once that is past `position` (waits until then),
+    /// and the first damaged position found so far. When the check has ended, `through` is
+    /// `UInt64.max`; when it failed, ``wait()`` throws.
+    func progress(beyond position: UInt64) -> (through: UInt64, firstDamage: UInt64?) {
+        condition.lock()
+        defer { condition.unlock() }
+        while through <= position { condition.wait() }
+        return (through, damage)
+    }
+
     func wait() throws -> ChainVerifier.Report {
-        done.wait()
+        condition.lock()
+        defer { condition.unlock() }
+        while outcome == nil { condition.wait() }
         guard let outcome else { throw StoreError.corrupt(position: nil, reason: "the chain check ended without a result") }
         return try outcome.get()
+    }
+}
+
+extension EventLog {
+    /// The position of the last stored event (0 for an empty log), read from its key
+    /// alone: it answers for a damaged log too.
+    public func lastStoredPosition() throws(StoreError) -> UInt64 {
+        do {
+            return try environment.read { txn in try txn.cursor(events).last().map { Self.position(of: $0.key) } ?? 0 }
+        } catch { throw StoreError.wrap(error) }
+    }
+
+    /// The hash stored with the event at `position`, as stored (nil when there is no such event
+    /// or it is too short to hold one).
+    func storedHash(at position: UInt64) throws(StoreError) -> ChainHash? {
+        do {
+            return try environment.read { txn in
+                try txn.get(events, Key.bigEndian(position)).flatMap { value in
+                    value.count > StoredEvent.headerSize ? ChainHash(UnsafeRawBufferPointer(rebasing: value[33..<65])) : nil
+                }
+            }
+        } catch { throw StoreError.wrap(error) }
     }
 }
