@@ -64,6 +64,10 @@ public enum CommandDecoding {
             command = .reportDelivery(ReportDelivery(
                 messageId: messageId, carrierReference: reference, status: status, detail: try p.optionalString("detail")
             ))
+        case .carrierSubmit:
+            command = .submitMessage(SubmitMessage(
+                messageId: try p.serverId("messageId"), connector: try p.identifier("connector")
+            ))
         case .chatAccept:
             command = .acceptChat(AcceptChat(agentId: try p.identifier("agentId"), conversationId: try p.serverId("conversationId")))
         case .chatEnd:

@@ -56,3 +56,29 @@ extension JSONValue: Codable {
         }
     }
 }
+
+extension JSONValue {
+    /// The member `key` of an object; nil for other values or a missing member.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members[key]
+    }
+
+    /// The string, if this is one.
+    public var string: String? {
+        guard case .string(let value) = self else { return nil }
+        return value
+    }
+
+    /// The elements, if this is an array.
+    public var array: [JSONValue]? {
+        guard case .array(let elements) = self else { return nil }
+        return elements
+    }
+
+    /// The integer, if this is a non-negative integer.
+    public var uint64: UInt64? {
+        guard case .integer(let value) = self, value >= 0 else { return nil }
+        return UInt64(value)
+    }
+}

@@ -19,6 +19,8 @@ public enum Method: String, Sendable, CaseIterable {
     case templatesList = "templates.list"
     case carrierInbound = "carrier.inbound"
     case carrierStatus = "carrier.status"
+    case carrierSubmit = "carrier.submit"
+    case carrierPending = "carrier.pending"
     case chatAccept = "chat.accept"
     case chatEnd = "chat.end"
     case conversationGet = "conversation.get"
@@ -33,7 +35,7 @@ public enum Method: String, Sendable, CaseIterable {
     public var isCommand: Bool {
         switch self {
         case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings, .agentLogin, .agentLogout,
-            .agentSetState, .smsSend, .carrierInbound, .carrierStatus, .chatAccept, .chatEnd, .recentMarkRead:
+            .agentSetState, .smsSend, .carrierInbound, .carrierStatus, .carrierSubmit, .chatAccept, .chatEnd, .recentMarkRead:
             true
         default: false
         }
@@ -48,7 +50,7 @@ public enum Method: String, Sendable, CaseIterable {
         case .agentLogin, .agentLogout, .agentSetState, .smsSend, .chatAccept, .chatEnd, .recentMarkRead:
             return [.admin, .frontend, .system]
         case .agentView, .templatesList, .conversationGet, .recentGet: return [.admin, .frontend, .auditor, .system]
-        case .carrierInbound, .carrierStatus: return [.admin, .carrier, .system]
+        case .carrierInbound, .carrierStatus, .carrierSubmit, .carrierPending: return [.admin, .carrier, .system]
         case .logRead, .logHead: return [.admin, .auditor, .system]
         case .eventsSubscribe, .eventsUnsubscribe: return everyone
         }

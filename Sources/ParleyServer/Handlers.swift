@@ -144,6 +144,16 @@ struct Handlers {
                         asOf: try view.checkpoint()
                     ))
                 }
+            case .carrierPending:
+                let after = try p.optionalUInt64("after")
+                let limit = try p.optionalInt("limit", in: 1...1000) ?? 100
+                try p.finish()
+                return try projections.read { view in
+                    let messages = try view.awaitingCarrier(after: after, limit: limit)
+                    return try encode(PendingAnswer(
+                        messages: messages, next: messages.last?.position ?? after ?? 0, asOf: try view.checkpoint()
+                    ))
+                }
             case .recentGet:
                 let agentId = try p.identifier("agentId")
                 let limit = try p.optionalInt("limit", in: 1...10_000) ?? 100

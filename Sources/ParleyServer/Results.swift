@@ -43,6 +43,8 @@ struct CommandAnswer: Encodable {
     var characters: Int?
     var segments: Int?
     var state: String?
+    /// For `carrier.submit`: the message's submission count, this one included.
+    var attempt: Int?
 
     init(_ result: CommandResult) {
         position = result.position
@@ -73,6 +75,10 @@ struct CommandAnswer: Encodable {
                 status = e.status.rawValue
             case .chatAccepted(let e): conversationId = e.conversationId
             case .chatEnded(let e): conversationId = e.conversationId
+            case .messageSubmitted(let e):
+                conversationId = e.conversationId
+                messageId = e.messageId
+                attempt = e.attempt
             case .agentLoggedIn(let e): state = e.state.rawValue
             case .agentLoggedOut: state = AgentState.loggedOut.rawValue
             case .agentStateChanged(let e): state = e.state.rawValue
@@ -121,6 +127,14 @@ struct ConversationAnswer: Encodable {
     var conversation: ConversationRecord
     var messages: [MessageRecord]
     /// The sequence to pass as `after` for the next page.
+    var next: UInt64
+    var asOf: UInt64
+}
+
+struct PendingAnswer: Encodable {
+    /// Outbound messages no carrier has accepted yet, oldest first.
+    var messages: [MessageRecord]
+    /// The position to pass as `after` for the next page (the last message's position).
     var next: UInt64
     var asOf: UInt64
 }

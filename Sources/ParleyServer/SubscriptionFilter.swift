@@ -53,6 +53,7 @@ struct SubscriptionFilter: Sendable {
             return try view.agent(id)?.services.contains(service) ?? false
         case .messageSent(let e): conversationId = e.conversationId
         case .deliveryReported(let e): conversationId = e.conversationId
+        case .messageSubmitted(let e): conversationId = e.conversationId
         case .inboundReceived(let e): conversationId = e.conversationId
         case .chatAccepted(let e):
             if e.agentId == id { return true }
@@ -97,6 +98,7 @@ struct SubscriptionFilter: Sendable {
         case .conversationOpened(let e): e.conversationId
         case .messageSent(let e): e.conversationId
         case .deliveryReported(let e): e.conversationId
+        case .messageSubmitted(let e): e.conversationId
         case .inboundReceived(let e): e.conversationId
         case .chatAccepted(let e): e.conversationId
         case .chatEnded(let e): e.conversationId

@@ -23,6 +23,7 @@ enum Samples {
         .messageSent(MessageSent(conversationId: "c-1", messageId: "m-2", agentId: "alice", from: "+1555", to: "+1666", text: "", attachments: [], encoding: .gsm7, characters: 0, units: 0, segments: 0, callId: nil)),
         .deliveryReported(DeliveryReported(conversationId: "c-1", messageId: "m-1", status: .undelivered, carrierReference: "ref", detail: "E1")),
         .deliveryReported(DeliveryReported(conversationId: "c-1", messageId: "m-1", status: .failed, carrierReference: nil, detail: nil)),
+        .messageSubmitted(MessageSubmitted(conversationId: "c-1", messageId: "m-1", connector: "kannel", attempt: 2)),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-3", from: "+1666", to: "+1555", text: "yes", attachments: [photo], inReplyTo: "m-1", carrierReference: "in-1")),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-4", from: "+1666", to: "+1555", text: "", attachments: [], inReplyTo: nil, carrierReference: nil)),
         .inboundIgnored(InboundIgnored(messageId: "m-5", from: "+1666", to: "+1555", text: "x", attachments: [], reason: .conversationEnded, conversationId: "c-1", carrierReference: "r")),
@@ -222,7 +223,7 @@ struct BinaryCodecTests {
         #expect(try AgentRecord(decoding: agent.binaryEncoded) == agent)
         let conversation = ConversationRecord(conversationId: "c", kind: .did, origin: .customer, serviceId: nil, agentId: "a", localNumber: "+1", customerNumber: "+2", status: .ended, openedAt: 4, lastOutbound: "m", messageCount: 2)
         #expect(try ConversationRecord(decoding: conversation.binaryEncoded) == conversation)
-        let message = MessageRecord(messageId: "m", conversationId: "c", sequence: 0, position: 5, timestamp: -1, direction: .outbound, from: "+1", to: "+2", text: "x", attachments: [Samples.photo], agentId: "a", segments: 1, status: .sent, statusDetail: "d", carrierReference: "r", inReplyTo: nil)
+        let message = MessageRecord(messageId: "m", conversationId: "c", sequence: 0, position: 5, timestamp: -1, direction: .outbound, from: "+1", to: "+2", text: "x", attachments: [Samples.photo], agentId: "a", segments: 1, status: .sent, statusDetail: "d", carrierReferences: ["r1", "r2"], inReplyTo: nil, submission: Submission(connector: "kannel", attempt: 2, position: 7))
         #expect(try MessageRecord(decoding: message.binaryEncoded) == message)
         let bytes = message.binaryEncoded
         for cut in 0..<bytes.count {

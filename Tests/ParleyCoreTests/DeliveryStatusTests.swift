@@ -103,7 +103,7 @@ struct DeliveryStatusTests {
     @Test func reportByCarrierReferenceAfterItWasRegistered() throws {
         let h = sentOne()
         #expect(h.events(report("m-2", ref: "smsc-77", .sent)) == [reported(.sent, ref: "smsc-77")])
-        #expect(h.message("m-2")?.carrierReference == "smsc-77")
+        #expect(h.message("m-2")?.carrierReferences == ["smsc-77"])
         #expect(try h.projections.messageId(carrierReference: "smsc-77") == "m-2")
         #expect(h.events(report(nil, ref: "smsc-77", .delivered)) == [reported(.delivered, ref: "smsc-77")])
         #expect(h.message("m-2")?.status == .delivered)
@@ -150,5 +150,83 @@ struct DeliveryStatusTests {
         #expect(h.events(report(.delivered)) == [reported(.delivered)])
         #expect(h.message("m-2")?.status == .delivered)
         #expect(h.transcript("c-1").count == 1)
+    }
+
+    @Test("every reference given with its messageId names the message; one naming another is still refused")
+    func everyReferenceGivenWithTheMessageIdNamesIt() throws {
+        let h = sentOne()
+        h.given(Fx.send("bob", text: "Second"))  // m-3
+        h.given(report("m-2", ref: "R1", .sent))
+        #expect(h.events(report(nil, ref: "R1", .sent)) == [reported(.sent, ref: "R1")])
+        // A resubmission (or the next part of a long message) reports under a new reference.
+        #expect(h.events(report("m-2", ref: "R2", .delivered)) == [reported(.delivered, ref: "R2")])
+        #expect(h.message("m-2")?.carrierReferences == ["R1", "R2"])
+        #expect(try h.projections.messageId(carrierReference: "R1") == "m-2")
+        #expect(try h.projections.messageId(carrierReference: "R2") == "m-2")
+        #expect(h.events(report(nil, ref: "R2", .delivered)) == [reported(.delivered, ref: "R2")])
+        // Giving a known reference again adds nothing.
+        h.given(report("m-2", ref: "R1", .delivered))
+        #expect(h.message("m-2")?.carrierReferences == ["R1", "R2"])
+        h.expectRefused(
+            report("m-3", ref: "R2", .sent), .carrierReferenceInUse(reference: "R2", messageId: "m-2"),
+            code: "CarrierReferenceInUse"
+        )
+        h.expectRebuildMatches()
+    }
+
+    @Test("a report under the simulator's reference attaches it after another carrier reported first")
+    func simulatorReferenceAfterAnotherReport() throws {
+        let h = sentOne()
+        h.given(report("m-2", ref: "R1", .sent))
+        h.given(report("m-2", ref: "sim-m-2", .sent))
+        #expect(h.events(report(nil, ref: "sim-m-2", .delivered)) == [reported(.delivered, ref: "sim-m-2")])
+        #expect(h.message("m-2")?.status == .delivered)
+    }
+}
+
+@Suite("Carrier submissions")
+struct SubmissionTests {
+    private func submit(_ id: String, _ connector: String = "kannel") -> Command {
+        .submitMessage(SubmitMessage(messageId: id, connector: connector))
+    }
+
+    private func submitted(_ id: String, attempt: Int, _ connector: String = "kannel") -> Event {
+        .messageSubmitted(MessageSubmitted(conversationId: "c-1", messageId: id, connector: connector, attempt: attempt))
+    }
+
+    @Test("a submission is recorded with its attempt; the message awaits a carrier until one gives a reference")
+    func submissionsCountAttemptsUntilAccepted() throws {
+        let h = Fx.harness(loggedIn: "bob")
+        h.given(Fx.send("bob", text: "Hello"), Fx.send("bob", text: "Second"))  // m-2, m-3 in c-1
+        #expect(try h.projections.awaitingCarrier().map(\.messageId) == ["m-2", "m-3"])
+        #expect(h.events(submit("m-2")) == [submitted("m-2", attempt: 1)])
+        #expect(h.message("m-2")?.submission?.connector == "kannel")
+        #expect(h.events(submit("m-2")) == [submitted("m-2", attempt: 2)], "a resubmission after a restart")
+        #expect(h.message("m-2")?.submission?.attempt == 2)
+        #expect(try h.projections.awaitingCarrier().map(\.messageId) == ["m-2", "m-3"], "submitted is not accepted")
+        // Acceptance: the carrier's reference.
+        h.given(.reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "R1", status: .sent)))
+        #expect(try h.projections.awaitingCarrier().map(\.messageId) == ["m-3"])
+        #expect(try h.projections.awaitingCarrier(after: h.message("m-2")?.position).map(\.messageId) == ["m-3"])
+        h.expectRefused(
+            submit("m-2"), .messageAlreadyAccepted(messageId: "m-2", status: .sent), code: "MessageAlreadyAccepted"
+        )
+        // A final status without a reference also ends the wait.
+        h.given(.reportDelivery(ReportDelivery(messageId: "m-3", status: .failed, detail: "no route")))
+        #expect(try h.projections.awaitingCarrier().isEmpty)
+        h.expectRebuildMatches()
+    }
+
+    @Test func badSubmissionsAreRefused() {
+        let h = Fx.harness(loggedIn: "bob")
+        h.given(Fx.send("bob", text: "Hello"))
+        h.given(Fx.inbound(from: Fx.cust1, to: Fx.salesNumber, "Thanks"))  // m-3, inbound
+        h.expectRefused(submit("m-99"), .unknownMessage("m-99"), code: "UnknownMessage")
+        h.expectRefused(submit("m-3"), .notOutbound(messageId: "m-3"), code: "NotOutbound")
+        h.expectRefused(
+            submit("m-2", "bad name!"),
+            .invalidArgument(field: "connector", reason: "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'"),
+            code: "InvalidArgument"
+        )
     }
 }

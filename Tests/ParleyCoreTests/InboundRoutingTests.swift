@@ -32,7 +32,7 @@ struct InboundRoutingTests {
         #expect(message.direction == .inbound)
         #expect(message.inReplyTo == "m-3")
         #expect(message.status == nil)
-        #expect(message.carrierReference == "in-1")
+        #expect(message.carrierReferences == ["in-1"])
         #expect(message.sequence == 3, "sequences count from 1: one, two, then the reply")
         // A second reply answers the same outbound; a new outbound moves the link.
         #expect(h.events(Fx.inbound("More")) == [received("c-1", "m-5", "More", inReplyTo: "m-3")])

@@ -78,6 +78,9 @@ private struct Scenario {
             }
         case 45..<60:
             let messageId: String? = chance(5) ? "m-404" : (chance(10) && !inbound.isEmpty ? pick(inbound) : (outbound.isEmpty ? "m-404" : pick(outbound)))
+            if chance(20) {
+                return .submitMessage(SubmitMessage(messageId: messageId ?? "m-404", connector: pick(["kannel", "twilio", "bad id"])))
+            }
             let byReference = chance(25)
             return .reportDelivery(ReportDelivery(
                 messageId: byReference ? nil : messageId, carrierReference: maybe(byReference ? 100 : 40, pick(Self.references)),
@@ -170,6 +173,14 @@ struct PropertyTests {
             }
             if step.isMultiple(of: 100) { h.expectRebuildMatches() }
         }
+        // Connectors owe exactly the outbound messages still queued with no carrier reference, in send order.
+        let owed = h.log.compactMap { recorded -> String? in
+            guard case .messageSent(let e) = recorded.event, let message = h.message(e.messageId),
+                message.status == .queued, message.carrierReferences.isEmpty
+            else { return nil }
+            return e.messageId
+        }
+        #expect(try h.projections.awaitingCarrier().map(\.messageId) == owed, "seed \(seed)")
         // Every status seen is still there at the end.
         for (messageId, rank) in ranks {
             #expect((h.message(messageId)?.status?.rank ?? -1) >= rank)

@@ -124,13 +124,13 @@ struct MethodTests {
         try await server.stop()
     }
 
-    @Test("rpc.discover: an OpenRPC document listing all 26 methods")
+    @Test("rpc.discover: an OpenRPC document listing all 28 methods")
     func rpcDiscover() async throws {
         let (server, client) = try await start()
         let document = try await client.result("rpc.discover")
         #expect(document["openrpc"] as? String == "1.2.6")
         let names = (document["methods"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        #expect(names.count == 26)
+        #expect(names.count == 28)
         #expect(Set(names) == Set(ParleyProtocol.Method.allCases.map(\.rawValue)))
         #expect(Set(names).contains("events.unsubscribe") && Set(names).contains("carrier.status"))
         try await expectRefused(client, server, "rpc.discover", ["x": 1], code: -32602, type: "UnknownParam", field: "x")

@@ -22,7 +22,7 @@ struct RoleTests {
             "agent.login", "agent.logout", "agent.setState", "agent.view", "sms.send", "chat.accept", "chat.end", "recent.get",
             "recent.markRead", "templates.list", "conversation.get",
         ]
-        let carrier: Set<String> = ["carrier.inbound", "carrier.status"]
+        let carrier: Set<String> = ["carrier.inbound", "carrier.status", "carrier.submit", "carrier.pending"]
         let auditor: Set<String> = ["agent.view", "templates.list", "conversation.get", "recent.get", "log.read", "log.head"]
         let name = method.rawValue
         if open.contains(name) { return true }
@@ -108,6 +108,11 @@ struct RoleTests {
                 let agent = try await readyAgent()
                 let sent = try await setup("sms.send", ["agentId": agent, "serviceId": "support", "customerNumber": customer(n), "text": "x"])
                 return ["messageId": sent["messageId"] as? String ?? "", "status": "delivered"]
+            case .carrierSubmit:
+                let agent = try await readyAgent()
+                let sent = try await setup("sms.send", ["agentId": agent, "serviceId": "support", "customerNumber": customer(n), "text": "x"])
+                return ["messageId": sent["messageId"] as? String ?? "", "connector": "roles"]
+            case .carrierPending: return ["limit": 5]
             case .chatAccept:
                 let inbound = try await setup("carrier.inbound", ["from": customer(n), "to": "+15550100100", "text": "help"])
                 return ["agentId": try await readyAgent(), "conversationId": inbound["conversationId"] as? String ?? ""]
@@ -135,7 +140,7 @@ struct RoleTests {
 
     @Test("Method.roles matches the documented role table")
     func methodRolesMatchTheGuide() {
-        #expect(ParleyProtocol.Method.allCases.count == 26)
+        #expect(ParleyProtocol.Method.allCases.count == 28)
         for method in ParleyProtocol.Method.allCases {
             for (name, roles) in Self.peerRoles {
                 #expect(method.allows(roles) == Self.documented(method, roles), "\(method.rawValue) for \(name)")
@@ -178,10 +183,10 @@ struct RoleTests {
                 }
             }
         }
-        // 26 methods × 5 peers; the counts pin the table.
-        #expect(served + denied == 130)
-        // admin 26, frontend 3 + 4 + 11, carrier 3 + 4 + 2, auditor 3 + 4 + 6, no role 3.
-        #expect(served == 26 + 18 + 9 + 13 + 3, "served \(served)")
+        // 28 methods × 5 peers; the counts pin the table.
+        #expect(served + denied == 140)
+        // admin 28, frontend 3 + 4 + 11, carrier 3 + 4 + 4, auditor 3 + 4 + 6, no role 3.
+        #expect(served == 28 + 18 + 11 + 13 + 3, "served \(served)")
         try await server.stop()
     }
 

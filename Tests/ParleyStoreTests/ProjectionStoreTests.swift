@@ -56,7 +56,7 @@ struct ProjectionStoreTests {
             let transcript = try view.transcript("c-1")
             #expect(transcript.map(\.direction) == [.outbound, .inbound])
             #expect(transcript.first?.status == .delivered, "a late 'sent' does not move 'delivered' back")
-            #expect(transcript.first?.carrierReference == "carrier-77")
+            #expect(transcript.first?.carrierReferences == ["carrier-77"])
             #expect(transcript.last?.inReplyTo == transcript.first?.messageId)
             #expect(try view.conversation("c-1")?.status == .ended)
             #expect(try view.conversation("c-4")?.agentId == "bob")

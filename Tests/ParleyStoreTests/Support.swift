@@ -67,6 +67,7 @@ let scenarioCommands: [Command] = directoryCommands + [
     .login(Login(agentId: "bob")),
     .setState(SetState(agentId: "ann", state: .busy, call: CallContext(callId: "call-1", serviceId: "sales", customerNumber: "+15551230001"))),
     .send(SendMessage(agentId: "ann", text: "Your confirmation number is 12345.")),
+    .submitMessage(SubmitMessage(messageId: "m-2", connector: "kannel")),
     .reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "carrier-77", status: .sent)),
     .reportDelivery(ReportDelivery(carrierReference: "carrier-77", status: .delivered)),
     .reportDelivery(ReportDelivery(carrierReference: "carrier-77", status: .sent)),

@@ -56,6 +56,10 @@ public enum EventValidation {
             }
             if e.text.isEmpty && e.attachments.isEmpty { problems.append("empty message") }
         case .deliveryReported(let e): nonEmpty(e.messageId, "messageId")
+        case .messageSubmitted(let e):
+            nonEmpty(e.messageId, "messageId")
+            identifier(e.connector, "connector")
+            if e.attempt < 1 { problems.append("attempt \(e.attempt) is below 1") }
         case .inboundReceived(let e):
             number(e.from, "from")
             number(e.to, "to")

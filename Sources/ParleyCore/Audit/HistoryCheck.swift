@@ -32,6 +32,17 @@ public enum HistoryCheck {
             } else {
                 problems.append("delivery report on unknown message \(e.messageId)")
             }
+        case .messageSubmitted(let e):
+            if let message = try state.message(e.messageId) {
+                if !message.awaitsCarrier { problems.append("message \(e.messageId) submitted after a carrier accepted it") }
+                let expected = (message.submission?.attempt ?? 0) + 1
+                if e.attempt != expected { problems.append("submission attempt \(e.attempt) of \(e.messageId), expected \(expected)") }
+                if message.conversationId != e.conversationId {
+                    problems.append("submission of \(e.messageId) names conversation \(e.conversationId), not \(message.conversationId)")
+                }
+            } else {
+                problems.append("submission of unknown message \(e.messageId)")
+            }
         case .chatAccepted(let e):
             if let record = try conversation(e.conversationId), record.status != .pending {
                 problems.append("chat \(e.conversationId) accepted while \(record.status.rawValue)")

@@ -10,6 +10,7 @@ public enum Command: Sendable, Hashable {
     case setState(SetState)
     case send(SendMessage)
     case reportDelivery(ReportDelivery)
+    case submitMessage(SubmitMessage)
     case receive(ReceiveInbound)
     case acceptChat(AcceptChat)
     case endChat(EndChat)
@@ -20,7 +21,7 @@ public enum Command: Sendable, Hashable {
     public var idempotencyScope: String {
         switch self {
         case .putAgent, .putService, .putTemplate, .putSettings: "admin"
-        case .reportDelivery, .receive: "carrier"
+        case .reportDelivery, .receive, .submitMessage: "carrier"
         case .login(let c): "agent:" + c.agentId
         case .logout(let c): "agent:" + c.agentId
         case .setState(let c): "agent:" + c.agentId
@@ -50,6 +51,7 @@ public enum Command: Sendable, Hashable {
             for a in c.attachments { hasher.add(a.name, a.contentType, a.size, a.reference) }
         case .reportDelivery(let c):
             hasher.add("reportDelivery", c.messageId, c.carrierReference, c.status.rawValue, c.detail)
+        case .submitMessage(let c): hasher.add("submitMessage", c.messageId, c.connector)
         case .receive(let c):
             hasher.add("receive", c.from, c.to, c.text, c.carrierReference)
             for a in c.attachments { hasher.add(a.name, a.contentType, a.size, a.reference) }

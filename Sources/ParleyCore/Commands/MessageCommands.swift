@@ -60,3 +60,17 @@ public struct ReceiveInbound: Sendable, Hashable, Codable {
         self.carrierReference = carrierReference
     }
 }
+
+/// A carrier connector records that it is about to submit an outbound message to its
+/// carrier, before it does (the connector contract in `schemas/protocol/README.md`).
+public struct SubmitMessage: Sendable, Hashable, Codable {
+    public var messageId: String
+    /// The connector's name: an identifier such as `kannel`, `twilio` or `simulator`.
+    public var connector: String
+
+    /// Creates the command.
+    public init(messageId: String, connector: String) {
+        self.messageId = messageId
+        self.connector = connector
+    }
+}

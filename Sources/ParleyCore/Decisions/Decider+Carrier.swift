@@ -30,6 +30,20 @@ extension Decider {
         ))]
     }
 
+    func submit(_ c: SubmitMessage) throws -> [Event] {
+        try requireKey(c.messageId, field: "messageId")
+        try requireIdentifier(c.connector, field: "connector")
+        guard let message = try state.message(c.messageId) else { throw Rejection.unknownMessage(c.messageId) }
+        guard message.direction == .outbound else { throw Rejection.notOutbound(messageId: c.messageId) }
+        guard message.awaitsCarrier else {
+            throw Rejection.messageAlreadyAccepted(messageId: c.messageId, status: message.status ?? .queued)
+        }
+        return [.messageSubmitted(MessageSubmitted(
+            conversationId: message.conversationId, messageId: c.messageId, connector: c.connector,
+            attempt: (message.submission?.attempt ?? 0) + 1
+        ))]
+    }
+
     func receive(_ c: ReceiveInbound) throws -> [Event] {
         try requireNumber(c.from, field: "from")
         try requireNumber(c.to, field: "to")

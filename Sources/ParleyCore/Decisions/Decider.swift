@@ -28,6 +28,7 @@ public struct Decider<State: ProjectionReading> {
         case .setState(let c): try setState(c)
         case .send(let c): try send(c)
         case .reportDelivery(let c): try reportDelivery(c)
+        case .submitMessage(let c): try submit(c)
         case .receive(let c): try receive(c)
         case .acceptChat(let c): try acceptChat(c)
         case .endChat(let c): try endChat(c)

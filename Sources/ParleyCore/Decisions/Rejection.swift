@@ -40,6 +40,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
     case notOutbound(messageId: String)
     /// The carrier reference already names another message.
     case carrierReferenceInUse(reference: String, messageId: String)
+    /// A carrier already accepted the message, so it must not be submitted again.
+    case messageAlreadyAccepted(messageId: String, status: DeliveryStatus)
     /// The position is beyond the head of the log.
     case positionOutOfRange(position: UInt64, head: UInt64)
     /// The idempotency key was used before with a different command.
@@ -69,6 +71,7 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .numberInUse: "NumberInUse"
         case .notOutbound: "NotOutbound"
         case .carrierReferenceInUse: "CarrierReferenceInUse"
+        case .messageAlreadyAccepted: "MessageAlreadyAccepted"
         case .positionOutOfRange: "PositionOutOfRange"
         case .idempotencyKeyReused: "IdempotencyKeyReused"
         }
@@ -102,6 +105,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .numberInUse(let number, let holder): "Number \(number) is already used by \(holder)."
         case .notOutbound(let id): "Message \"\(id)\" is inbound; only outbound messages have a delivery status."
         case .carrierReferenceInUse(let ref, let id): "Carrier reference \"\(ref)\" already names message \"\(id)\"."
+        case .messageAlreadyAccepted(let id, let status):
+            "Message \"\(id)\" was already accepted by a carrier (status \(status.rawValue)); do not submit it again."
         case .positionOutOfRange(let position, let head): "Position \(position) is beyond the head of the log (\(head))."
         case .idempotencyKeyReused(let key):
             "Idempotency key \"\(key)\" was already used for a different command; use a new key."

@@ -15,6 +15,7 @@ public enum Event: Sendable, Hashable {
     case chatAccepted(ChatAccepted)
     case chatEnded(ChatEnded)
     case recentRead(RecentRead)
+    case messageSubmitted(MessageSubmitted)
 
     /// The event's type.
     public var type: EventType {
@@ -34,6 +35,7 @@ public enum Event: Sendable, Hashable {
         case .chatAccepted: .chatAccepted
         case .chatEnded: .chatEnded
         case .recentRead: .recentRead
+        case .messageSubmitted: .messageSubmitted
         }
     }
 
@@ -52,6 +54,7 @@ public enum Event: Sendable, Hashable {
         case .conversationOpened(let e): Stream.conversation(e.conversationId)
         case .messageSent(let e): Stream.conversation(e.conversationId)
         case .deliveryReported(let e): Stream.conversation(e.conversationId)
+        case .messageSubmitted(let e): Stream.conversation(e.conversationId)
         case .inboundReceived(let e): Stream.conversation(e.conversationId)
         case .chatAccepted(let e): Stream.conversation(e.conversationId)
         case .chatEnded(let e): Stream.conversation(e.conversationId)
@@ -77,6 +80,7 @@ public enum Event: Sendable, Hashable {
         case .chatAccepted(let e): e.encode(to: &writer)
         case .chatEnded(let e): e.encode(to: &writer)
         case .recentRead(let e): e.encode(to: &writer)
+        case .messageSubmitted(let e): e.encode(to: &writer)
         }
     }
 
@@ -104,6 +108,7 @@ public enum Event: Sendable, Hashable {
         case .chatAccepted: return .chatAccepted(try reader.read())
         case .chatEnded: return .chatEnded(try reader.read())
         case .recentRead: return .recentRead(try reader.read())
+        case .messageSubmitted: return .messageSubmitted(try reader.read())
         }
     }
 }

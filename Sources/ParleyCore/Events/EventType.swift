@@ -17,6 +17,7 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
     case chatAccepted = 13
     case chatEnded = 14
     case recentRead = 15
+    case messageSubmitted = 16
 
     /// The name used in JSON and in `schemas/events/`, e.g. `MessageSent`.
     public var name: String {
@@ -36,6 +37,7 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
         case .chatAccepted: "ChatAccepted"
         case .chatEnded: "ChatEnded"
         case .recentRead: "RecentRead"
+        case .messageSubmitted: "MessageSubmitted"
         }
     }
 

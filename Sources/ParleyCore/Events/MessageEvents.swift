@@ -116,6 +116,42 @@ public struct DeliveryReported: Sendable, Hashable, Codable, BinaryCodable {
     }
 }
 
+/// A carrier connector is about to hand an outbound message to its carrier: attempt
+/// `attempt` of the message. The carrier's acceptance is the ``DeliveryReported`` with its
+/// reference that follows; a submission with no acceptance is resubmitted after a restart.
+public struct MessageSubmitted: Sendable, Hashable, Codable, BinaryCodable {
+    public var conversationId: String
+    public var messageId: String
+    /// The connector that submits it, e.g. `kannel` or `simulator`.
+    public var connector: String
+    /// 1 for the first submission of the message, then one more for each resubmission.
+    public var attempt: Int
+
+    /// Creates the event.
+    public init(conversationId: String, messageId: String, connector: String, attempt: Int) {
+        self.conversationId = conversationId
+        self.messageId = messageId
+        self.connector = connector
+        self.attempt = attempt
+    }
+
+    /// Writes the fields in declaration order.
+    public func encode(to writer: inout BinaryWriter) {
+        writer.write(conversationId)
+        writer.write(messageId)
+        writer.write(connector)
+        writer.writeVarint(attempt)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout BinaryReader) throws(BinaryDecodingError) {
+        conversationId = try reader.readString()
+        messageId = try reader.readString()
+        connector = try reader.readString()
+        attempt = try reader.readCount()
+    }
+}
+
 /// A customer's SMS joined a conversation (a service chat or a DID conversation).
 public struct InboundReceived: Sendable, Hashable, Codable, BinaryCodable {
     public var conversationId: String

@@ -40,6 +40,7 @@ extension Event {
         case .chatAccepted(let e): try container.encode(e, forKey: key)
         case .chatEnded(let e): try container.encode(e, forKey: key)
         case .recentRead(let e): try container.encode(e, forKey: key)
+        case .messageSubmitted(let e): try container.encode(e, forKey: key)
         }
     }
 }

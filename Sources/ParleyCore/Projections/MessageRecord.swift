@@ -55,16 +55,21 @@ public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
     public var status: DeliveryStatus?
     /// The carrier's detail for the effective status.
     public var statusDetail: String?
-    public var carrierReference: String?
+    /// The carrier's ids for the message: for an outbound one every reference a carrier gave
+    /// with its `messageId` (one per part of a long message or per resubmission), in the
+    /// order given; for an inbound one the reference it arrived with, if any.
+    public var carrierReferences: [String]
     /// The outbound message an inbound one answers.
     public var inReplyTo: String?
+    /// The latest recorded submission to a carrier, for outbound messages.
+    public var submission: Submission?
 
     /// Creates a record.
     public init(
         messageId: String, conversationId: String, sequence: UInt64, position: UInt64, timestamp: Int64,
         direction: Direction, from: String, to: String, text: String, attachments: [Attachment],
         agentId: String?, segments: Int, status: DeliveryStatus?, statusDetail: String?,
-        carrierReference: String?, inReplyTo: String?
+        carrierReferences: [String], inReplyTo: String?, submission: Submission? = nil
     ) {
         self.messageId = messageId
         self.conversationId = conversationId
@@ -80,12 +85,17 @@ public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
         self.segments = segments
         self.status = status
         self.statusDetail = statusDetail
-        self.carrierReference = carrierReference
+        self.carrierReferences = carrierReferences
         self.inReplyTo = inReplyTo
+        self.submission = submission
     }
 
     /// Where the record sits.
     public var location: MessageLocation { MessageLocation(conversationId: conversationId, sequence: sequence) }
+
+    /// Whether an outbound message still waits for a carrier to accept it: it is `queued` and
+    /// no carrier has given a reference for it. Connectors submit exactly these.
+    public var awaitsCarrier: Bool { direction == .outbound && status == .queued && carrierReferences.isEmpty }
 
     /// Writes the fields in declaration order.
     public func encode(to writer: inout BinaryWriter) {
@@ -103,8 +113,9 @@ public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
         writer.writeVarint(segments)
         writer.write(status)
         writer.write(statusDetail)
-        writer.write(carrierReference)
+        writer.write(carrierReferences)
         writer.write(inReplyTo)
+        writer.write(submission)
     }
 
     /// Reads the fields in declaration order.
@@ -123,7 +134,39 @@ public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
         segments = try reader.readCount()
         status = try reader.readOptional()
         statusDetail = try reader.readOptionalString()
-        carrierReference = try reader.readOptionalString()
+        carrierReferences = try reader.readStrings()
         inReplyTo = try reader.readOptionalString()
+        submission = try reader.readOptional()
+    }
+}
+
+/// A connector's recorded submission of an outbound message to its carrier.
+public struct Submission: Sendable, Hashable, Codable, BinaryCodable {
+    /// The connector that submitted it.
+    public var connector: String
+    /// The message's submission count so far (1 for the first).
+    public var attempt: Int
+    /// Position of the ``MessageSubmitted`` event.
+    public var position: UInt64
+
+    /// Creates a submission.
+    public init(connector: String, attempt: Int, position: UInt64) {
+        self.connector = connector
+        self.attempt = attempt
+        self.position = position
+    }
+
+    /// Writes connector, attempt (varint), position (varint).
+    public func encode(to writer: inout BinaryWriter) {
+        writer.write(connector)
+        writer.writeVarint(attempt)
+        writer.writeVarint(position)
+    }
+
+    /// Reads connector, attempt, position.
+    public init(from reader: inout BinaryReader) throws(BinaryDecodingError) {
+        connector = try reader.readString()
+        attempt = try reader.readCount()
+        position = try reader.readVarint()
     }
 }

@@ -70,6 +70,18 @@ extension ProjectionReading {
         try string(.carrierReferences, Key.of(reference))
     }
 
+    /// Outbound messages no carrier has accepted yet, oldest first, sent after log position
+    /// `after` (exclusive) when given: what a carrier connector must still submit.
+    public func awaitingCarrier(after: UInt64? = nil, limit: Int = .max) throws -> [MessageRecord] {
+        try scan(.awaitingCarrier, prefix: [], after: after.map(Key.bigEndian), limit: limit).map { entry in
+            let id = String(decoding: entry.value, as: UTF8.self)
+            guard let message = try message(id) else {
+                throw BinaryDecodingError(reason: "awaitingCarrier names unknown message \(id)")
+            }
+            return message
+        }
+    }
+
     /// A conversation's transcript in order, after sequence `after` (exclusive) when given.
     public func transcript(_ conversationId: String, after: UInt64? = nil, limit: Int = .max) throws -> [MessageRecord] {
         try scan(

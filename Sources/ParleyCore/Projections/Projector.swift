@@ -34,6 +34,7 @@ public struct Projector<Store: ProjectionWriting> {
         case .conversationOpened(let e): try conversationOpened(e, at: recorded.position)
         case .messageSent(let e): try messageSent(e, recorded)
         case .deliveryReported(let e): try deliveryReported(e, recorded)
+        case .messageSubmitted(let e): try messageSubmitted(e, recorded)
         case .inboundReceived(let e): try inboundReceived(e, recorded)
         case .inboundIgnored: break
         case .chatAccepted(let e): try chatAccepted(e, recorded)
@@ -134,10 +135,11 @@ public struct Projector<Store: ProjectionWriting> {
             messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount + 1,
             position: recorded.position, timestamp: recorded.timestamp, direction: .outbound, from: e.from, to: e.to,
             text: e.text, attachments: e.attachments, agentId: e.agentId, segments: e.segments, status: .queued,
-            statusDetail: nil, carrierReference: nil, inReplyTo: nil
+            statusDetail: nil, carrierReferences: [], inReplyTo: nil
         )
         record.lastOutbound = e.messageId
         try appendMessage(message, to: &record)
+        try store.put(.awaitingCarrier, Key.bigEndian(recorded.position), Key.of(e.messageId))
     }
 
     private func inboundReceived(_ e: InboundReceived, _ recorded: RecordedEvent) throws {
@@ -147,7 +149,7 @@ public struct Projector<Store: ProjectionWriting> {
             position: recorded.position, timestamp: recorded.timestamp, direction: .inbound, from: e.from, to: e.to,
             text: e.text, attachments: e.attachments, agentId: nil, segments: SegmentCounter.count(e.text).segments,
             status: nil, statusDetail: nil,
-            carrierReference: e.carrierReference, inReplyTo: e.inReplyTo
+            carrierReferences: e.carrierReference.map { [$0] } ?? [], inReplyTo: e.inReplyTo
         )
         try appendMessage(message, to: &record)
         if record.kind == .did, let owner = record.agentId {
@@ -166,12 +168,22 @@ public struct Projector<Store: ProjectionWriting> {
             message.statusDetail = e.detail
             changed = true
         }
-        if let reference = e.carrierReference, message.carrierReference == nil {
-            message.carrierReference = reference
+        if let reference = e.carrierReference, !message.carrierReferences.contains(reference) {
+            message.carrierReferences.append(reference)
             try store.put(.carrierReferences, Key.of(reference), Key.of(e.messageId))
             changed = true
         }
-        if changed { try store.put(.transcripts, location.transcriptKey, message.binaryEncoded) }
+        guard changed else { return }
+        try store.put(.transcripts, location.transcriptKey, message.binaryEncoded)
+        if !message.awaitsCarrier { try store.delete(.awaitingCarrier, Key.bigEndian(message.position)) }
+    }
+
+    private func messageSubmitted(_ e: MessageSubmitted, _ recorded: RecordedEvent) throws {
+        guard let location = try store.messageLocation(e.messageId), var message = try store.message(at: location) else {
+            throw ProjectionError.missing("message \(e.messageId)", at: recorded.position)
+        }
+        message.submission = Submission(connector: e.connector, attempt: e.attempt, position: recorded.position)
+        try store.put(.transcripts, location.transcriptKey, message.binaryEncoded)
     }
 }
 

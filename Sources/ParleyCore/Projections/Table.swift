@@ -31,6 +31,9 @@ public enum Table: UInt8, Sendable, CaseIterable {
     case agentChats
     /// service id 0x00 conversation id → empty: chat requests waiting for an agent.
     case pendingRequests
+    /// u64-BE position of the `MessageSent` → message id: outbound messages no carrier has
+    /// accepted yet (``MessageRecord/awaitsCarrier``), in the order they were sent.
+    case awaitingCarrier
 
     /// The LMDB database name.
     public var name: String {
@@ -50,6 +53,7 @@ public enum Table: UInt8, Sendable, CaseIterable {
         case .recent: "recent"
         case .agentChats: "agentChats"
         case .pendingRequests: "pendingRequests"
+        case .awaitingCarrier: "awaitingCarrier"
         }
     }
 }
