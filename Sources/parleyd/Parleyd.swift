@@ -13,17 +13,17 @@ struct Parleyd: AsyncParsableCommand {
         commandName: "parleyd",
         abstract: "Parley's daemon: the SMS conversation engine behind a Unix-domain socket.",
         discussion: """
-            parleyd keeps an append-only event log and its projections in DIR (log.mdb,
-            projections.mdb) and serves JSON-RPC 2.0 over JSON lines on a Unix socket.
-            Front ends, carrier connectors and auditors connect there; each connection's
+            parleyd keeps an append-only event log and its projections in DIR (log.mdb, \
+            projections.mdb) and serves JSON-RPC 2.0 over JSON lines on a Unix socket. \
+            Front ends, carrier connectors and auditors connect there; each connection's \
             role comes from its peer uid and groups (the daemon's own uid and root are admin).
 
-            Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when startup fails
-            (the message says why: a damaged log names the position and is never modified),
+            Exit status: 0 after a clean shutdown (SIGTERM or SIGINT), 1 when startup fails \
+            (the message says why: a damaged log names the position and is never modified), \
             64 for a usage error.
 
-            The data directory is created when missing if its parent exists; a missing parent
-            is refused (a mistyped path should not grow a tree). A full disk answers commands
+            The data directory is created when missing if its parent exists; a missing parent \
+            is refused (a mistyped path should not grow a tree). A full disk answers commands \
             with StorageFull (retryable, nothing written) and service resumes once space is freed.
 
             Example:
@@ -38,7 +38,7 @@ struct Parleyd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The socket path (default: DIR/parleyd.sock). Its directory must not be group- or world-writable.", valueName: "path"))
     var socket: String?
 
-    @Flag(name: .long, help: "Run the built-in carrier simulator: marks each message sent, then delivered (or failed), and with --sim-reply answers as the customer.")
+    @Flag(name: .long, help: "Run the built-in carrier simulator, a connector with the carrier role (connector name simulator): it submits every message no carrier has accepted, also those queued before a restart, marks it sent, then delivered (or failed), and with --sim-reply answers as the customer.")
     var carrierSim = false
 
     @Option(name: .long, help: ArgumentHelp("Simulator: milliseconds before each status report.", valueName: "ms"))
