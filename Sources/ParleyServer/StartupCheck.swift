@@ -1,4 +1,5 @@
 import Foundation
+import ParleyStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,7 +24,7 @@ public enum StartupCheck {
         var info = stat()
         if stat(path, &info) != 0 {
             guard errno == ENOENT else {
-                throw Failure(description: "cannot reach the data directory \(path): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot reach the data directory \(path): \(SystemError.reason())")
             }
             let parent = (path as NSString).deletingLastPathComponent
             var parentInfo = stat()
@@ -34,13 +35,13 @@ public enum StartupCheck {
                     """)
             }
             guard mkdir(path, 0o750) == 0 else {
-                throw Failure(description: "cannot create the data directory \(path): \(String(cString: strerror(errno)))")
+                throw Failure(description: "cannot create the data directory \(path): \(SystemError.reason())")
             }
             created = true
         }
         guard access(path, W_OK | X_OK) == 0 else {
             throw Failure(description: """
-                the data directory \(path) is not writable (\(String(cString: strerror(errno)))); \
+                the data directory \(path) is not writable (\(SystemError.reason())); \
                 parleyd keeps its log there: fix its permissions or mount, or choose another --data
                 """)
         }
@@ -51,7 +52,7 @@ public enum StartupCheck {
     public static func requirePrivateDirectory(_ path: String) throws {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw Failure(description: "the directory \(path) does not exist or cannot be read (\(String(cString: strerror(errno))))")
+            throw Failure(description: "the directory \(path) does not exist or cannot be read (\(SystemError.reason()))")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw Failure(description: "\(path) is not a directory") }
         guard info.st_mode & 0o022 == 0 else {
@@ -72,7 +73,7 @@ public enum StartupCheck {
             throw Failure(description: "another daemon is listening on \(path); stop it first or choose another --socket")
         }
         guard unlink(path) == 0 else {
-            throw Failure(description: "cannot remove the stale socket \(path): \(String(cString: strerror(errno)))")
+            throw Failure(description: "cannot remove the stale socket \(path): \(SystemError.reason())")
         }
     }
 

@@ -185,7 +185,7 @@ public struct Auditor {
     private func replay(chain: ChainCheck, progress: ((UInt64) -> Void)?) throws -> Replay {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let rebuilt = try ProjectionDatabase(path: scratch.path + "/" + Engine.projectionsFile, readOnly: false, mapSize: 256 << 20)
+        let rebuilt = try ProjectionDatabase(path: DataDirectory(scratch.path).projections, readOnly: false, mapSize: 256 << 20)
         var result: Replay
         if let projections {
             result = try projections.environment.read { txn in

@@ -16,19 +16,21 @@ public enum Backup {
     /// already holds a `log.mdb` (a finished backup) is refused.
     /// - Returns: The head of the copied log.
     public static func copy(directory: String, to destination: String) throws -> LogHead {
+        let source = DataDirectory(directory)
+        let target = DataDirectory(destination)
         if mkdir(destination, 0o750) != 0, errno != EEXIST {
-            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdir \(destination)"))
+            throw StoreError.system(SystemError("mkdir \(destination)"))
         }
-        if FileManager.default.fileExists(atPath: destination + "/" + Engine.logFile) {
-            throw StoreError.storage(LMDBError(.init(rawValue: EEXIST), operation: "backup into \(destination)/\(Engine.logFile)"))
+        if FileManager.default.fileExists(atPath: target.log) {
+            throw StoreError.system(SystemError("backup into \(target.log)", code: EEXIST))
         }
-        if FileManager.default.fileExists(atPath: directory + "/" + Engine.projectionsFile) {
-            let projections = try ProjectionDatabase(path: directory + "/" + Engine.projectionsFile, readOnly: true, mapSize: 64 << 20)
-            try place(destination + "/" + Engine.projectionsFile) { try projections.environment.copy(to: $0, compact: true) }
+        if FileManager.default.fileExists(atPath: source.projections) {
+            let projections = try ProjectionDatabase(path: source.projections, readOnly: true, mapSize: 64 << 20)
+            try place(target.projections) { try projections.environment.copy(to: $0, compact: true) }
         }
-        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
-        try place(destination + "/" + Engine.logFile) { try log.environment.copy(to: $0, compact: true) }
-        return try EventLog(path: destination + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20).head()
+        let log = try EventLog(path: source.log, readOnly: true, mapSize: 64 << 20)
+        try place(target.log) { try log.environment.copy(to: $0, compact: true) }
+        return try EventLog(path: target.log, readOnly: true, mapSize: 64 << 20).head()
     }
 
     /// Writes `path` through `write` under a `.partial` name, flushes it, and renames it into place.
@@ -38,15 +40,15 @@ public enum Backup {
         try write(partial)
         try flush(partial)
         guard rename(partial, path) == 0 else {
-            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "rename \(partial)"))
+            throw StoreError.system(SystemError("rename \(partial)"))
         }
         try flush((path as NSString).deletingLastPathComponent)
     }
 
     private static func flush(_ path: String) throws {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "open \(path)")) }
+        guard fd >= 0 else { throw StoreError.system(SystemError("open \(path)")) }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "fsync \(path)")) }
+        guard fsync(fd) == 0 else { throw StoreError.system(SystemError("fsync \(path)")) }
     }
 }

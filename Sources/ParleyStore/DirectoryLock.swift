@@ -9,10 +9,10 @@ public final class DirectoryLock: Sendable {
 
     /// Takes the lock or fails naming the directory.
     public init(directory: String) throws {
-        let path = directory + "/parleyd.lock"
+        let path = DataDirectory(directory).lock
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
-            throw DirectoryLockError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+            throw DirectoryLockError(description: "cannot open \(path): \(SystemError.reason())")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
@@ -28,7 +28,7 @@ public final class DirectoryLock: Sendable {
 
     /// Whether another process holds the lock on `directory` (for tools that must not run beside a daemon).
     public static func isHeld(directory: String) -> Bool {
-        let fd = open(directory + "/parleyd.lock", O_RDONLY | O_CLOEXEC)
+        let fd = open(DataDirectory(directory).lock, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {

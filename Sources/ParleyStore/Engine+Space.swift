@@ -26,7 +26,7 @@ extension Engine {
         guard getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return false }
         return [Self.logFile, Self.projectionsFile].contains { file in
             var status = stat()
-            guard stat(directory + "/" + file, &status) == 0 else { return false }
+            guard stat(DataDirectory(directory).file(file), &status) == 0 else { return false }
             return UInt64(status.st_size) + (1 << 20) >= UInt64(limit.rlim_cur)
         }
     }

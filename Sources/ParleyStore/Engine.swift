@@ -72,8 +72,8 @@ public final class Engine: Sendable {
         self.directory = directory
         self.options = options
         self.ids = ids
-        log = try EventLog(path: directory + "/" + Self.logFile, readOnly: options.readOnly, mapSize: options.initialMapSize)
-        projections = try Self.openProjections(directory + "/" + Self.projectionsFile, options: options)
+        log = try EventLog(path: DataDirectory(directory).log, readOnly: options.readOnly, mapSize: options.initialMapSize)
+        projections = try Self.openProjections(DataDirectory(directory).projections, options: options)
         committedHead = Mutex(try log.head())
         if !options.readOnly { try openingCatchUp() }
     }
@@ -110,7 +110,7 @@ public final class Engine: Sendable {
 
     private static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o750) != 0, errno != EEXIST {
-            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdir \(path)"))
+            throw StoreError.system(SystemError("mkdir \(path)"))
         }
     }
 

@@ -24,7 +24,7 @@ public struct LogStatistics: Sendable, Encodable {
 
     /// Reads the statistics of `directory` (read-only).
     public static func of(directory: String, progress: ((UInt64) -> Void)? = nil) throws -> LogStatistics {
-        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        let log = try EventLog(path: DataDirectory(directory).log, readOnly: true, mapSize: 64 << 20)
         var byType: [String: Int] = [:]
         var streams = Set<String>()
         var count = 0
@@ -35,7 +35,7 @@ public struct LogStatistics: Sendable, Encodable {
             count += 1
             if count % 65536 == 0 { progress?(position) }
         }
-        let projectionsPath = directory + "/" + Engine.projectionsFile
+        let projectionsPath = DataDirectory(directory).projections
         var checkpoint: UInt64?
         if FileManager.default.fileExists(atPath: projectionsPath) {
             let projections = try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20)
@@ -45,7 +45,7 @@ public struct LogStatistics: Sendable, Encodable {
         func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }
         return LogStatistics(
             events: count, eventsByType: byType, streams: streams.count, headPosition: try log.head().position,
-            projectionsCheckpoint: checkpoint, logFileBytes: size(directory + "/" + Engine.logFile),
+            projectionsCheckpoint: checkpoint, logFileBytes: size(DataDirectory(directory).log),
             projectionsFileBytes: size(projectionsPath), logMapUsedBytes: (info.lastPageNumber + 1) * info.pageSize,
             logMapSizeBytes: info.mapSize, logReaders: info.readersUsed
         )

@@ -13,9 +13,9 @@ public enum Rebuilder {
     /// - Returns: The number of events applied.
     @discardableResult
     public static func rebuild(directory: String, progress: ((UInt64, UInt64) -> Void)? = nil) throws -> Int {
-        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        let log = try EventLog(path: DataDirectory(directory).log, readOnly: true, mapSize: 64 << 20)
         let head = try log.head()
-        let target = directory + "/" + Engine.projectionsFile
+        let target = DataDirectory(directory).projections
         let scratch = target + ".rebuild"
         unlink(scratch)
         unlink(scratch + "-lock")
@@ -28,7 +28,7 @@ public enum Rebuilder {
             try projections.environment.sync(force: true)
         }
         guard rename(scratch, target) == 0 else {
-            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "rename \(scratch)"))
+            throw StoreError.system(SystemError("rename \(scratch)"))
         }
         // The new file's own lock file replaces the old one, whose reader table described the old file.
         rename(scratch + "-lock", target + "-lock")

@@ -15,7 +15,7 @@ struct ScratchDirectory {
         let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((base + "/parley-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }) else {
-            throw StoreError.storage(LMDBError(.init(rawValue: errno), operation: "mkdtemp in \(base)"))
+            throw StoreError.system(SystemError("mkdtemp in \(base)"))
         }
         path = String(cString: made)
     }

@@ -4,6 +4,8 @@ public import LMDB
 public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// LMDB refused an operation.
     case storage(LMDBError)
+    /// A file-system call failed (creating a directory, renaming a finished file, fsync).
+    case system(SystemError)
     /// A stored event or record does not decode; the log may be damaged.
     case corrupt(position: UInt64?, reason: String)
     /// The data directory is not a Parley data directory of a format this build reads.
@@ -17,6 +19,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .storage(let error): "storage error: \(error)"
+        case .system(let error): "\(error)"
         case .corrupt(let position, let reason):
             position.map { "log damaged at position \($0): \(reason)" } ?? "store damaged: \(reason)"
         case .incompatibleFormat(let found): "unsupported data format \"\(found)\""
@@ -41,6 +44,7 @@ extension StoreError {
             switch error {
             case .full: true
             case .storage(let error): isOutOfSpace(error)
+            case .system(let error): [ENOSPC, EFBIG, EDQUOT].contains(error.code)
             default: false
             }
         case let error as LMDBError: [ENOSPC, EFBIG, EDQUOT].contains(error.code.rawValue)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ParleyStore
 import ParleyCore
 
 #if canImport(Glibc)
@@ -166,7 +167,7 @@ struct CrashTest: ParsableCommand {
             guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
             return String(cString: base)
         }
-        guard let made else { throw CrashTestFailure("cannot create a directory under /tmp: \(String(cString: strerror(errno)))") }
+        guard let made else { throw CrashTestFailure("cannot create a directory under /tmp: \(SystemError.reason())") }
         return made
     }
 }

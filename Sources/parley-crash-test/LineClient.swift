@@ -1,4 +1,5 @@
 import Foundation
+import ParleyStore
 
 #if canImport(Glibc)
 import Glibc
@@ -37,7 +38,7 @@ final class LineClient {
     /// Connects and reads the greeting; `timeout` bounds every read.
     init(path: String, timeout: Int = LineClient.patience) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw LineClientError.connect(String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw LineClientError.connect(SystemError.reason()) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
@@ -55,7 +56,7 @@ final class LineClient {
             }
         }
         guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = SystemError.reason()
             close(fd)
             throw LineClientError.connect(reason)
         }

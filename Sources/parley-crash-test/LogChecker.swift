@@ -22,7 +22,7 @@ final class LogChecker {
     /// Reads the new events and checks them; returns the findings.
     func check(_ ledger: Ledger, subscriberLastSeen: UInt64) throws -> [String] {
         var findings: [String] = []
-        let log = try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+        let log = try EventLog(path: DataDirectory(directory).log, readOnly: true, mapSize: 64 << 20)
         let head = try log.head()
         if head.position < checkedHead.position {
             findings.append("the log shrank from \(checkedHead.position) to \(head.position)")

@@ -19,13 +19,13 @@ struct ToolKills {
 
     /// The projections as stored, entry by entry.
     static func projectionDump(_ directory: String) throws -> [[UInt8]] {
-        let projections = try ProjectionDatabase(path: directory + "/" + Engine.projectionsFile, readOnly: true, mapSize: 64 << 20)
+        let projections = try ProjectionDatabase(path: DataDirectory(directory).projections, readOnly: true, mapSize: 64 << 20)
         return try projections.dump().map { [$0.table.rawValue] + [UInt8(0xFF)] + $0.key + [UInt8(0xFF)] + $0.value }
     }
 
     /// The log's head, read directly.
     static func logHead(_ directory: String) throws -> LogHead {
-        try EventLog(path: directory + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20).head()
+        try EventLog(path: DataDirectory(directory).log, readOnly: true, mapSize: 64 << 20).head()
     }
 
     /// Runs `parley` to the end; returns the exit status (a signal counts as 128 + signal).
@@ -89,7 +89,7 @@ struct ToolKills {
             let wait = delay(upTo: duration)
             let killed = try killParley(["backup", "--data", directory, "--to", target], after: wait)
             if killed { figures.backupKills += 1 }
-            let complete = FileManager.default.fileExists(atPath: target + "/" + Engine.logFile)
+            let complete = FileManager.default.fileExists(atPath: DataDirectory(target).log)
             if complete {
                 figures.backupsComplete += 1
                 let status = try runParley(["audit", "verify", "--data", target])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyClient
+import ParleyStore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -194,7 +195,7 @@ struct HostileClients: ParsableCommand {
             raw[bytes.count] = 0
         }
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket(): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ValidationError("socket(): \(SystemError.reason())") }
         let rc = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 ClientSys.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
@@ -202,7 +203,7 @@ struct HostileClients: ParsableCommand {
         }
         guard rc == 0 else {
             _ = ClientSys.close(fd)
-            throw ValidationError("connect \(socket): \(String(cString: strerror(errno)))")
+            throw ValidationError("connect \(socket): \(SystemError.reason())")
         }
         return fd
     }
@@ -211,7 +212,7 @@ struct HostileClients: ParsableCommand {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { ClientSys.send(fd, $0.baseAddress! + offset, bytes.count - offset, ClientSys.noSignal) }
-            guard n > 0 else { throw ValidationError("send: \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw ValidationError("send: \(SystemError.reason())") }
             offset += n
         }
     }

@@ -27,7 +27,7 @@ struct LogCommand: ParsableCommand {
 
         func run() throws {
             try runTool {
-                let log = try EventLog(path: data + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+                let log = try EventLog(path: DataDirectory(data).log, readOnly: true, mapSize: 64 << 20)
                 let json = EventJSON()
                 var output = FileHandle.standardOutput
                 var buffer = ""
@@ -95,8 +95,8 @@ struct AuditCommand: ParsableCommand {
                     }
                     expected = LogHead(position: position, hash: hash)
                 }
-                let log = try EventLog(path: options.data + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
-                let projectionsPath = options.data + "/" + Engine.projectionsFile
+                let log = try EventLog(path: DataDirectory(options.data).log, readOnly: true, mapSize: 64 << 20)
+                let projectionsPath = DataDirectory(options.data).projections
                 let projections = FileManager.default.fileExists(atPath: projectionsPath)
                     ? try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20) : nil
                 let progress = ProgressLine("verify", total: try log.lastStoredPosition())
@@ -148,7 +148,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             try runTool {
-                let log = try EventLog(path: options.data + "/" + Engine.logFile, readOnly: true, mapSize: 64 << 20)
+                let log = try EventLog(path: DataDirectory(options.data).log, readOnly: true, mapSize: 64 << 20)
                 let memory = MemoryProjections()
                 let projector = Projector(store: memory)
                 try log.scan(until: until) { _, value in try projector.apply(try StoredEvent(decoding: value).recorded) }

@@ -12,7 +12,7 @@ struct DataOptions: ParsableArguments {
 
     func validate() throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: data + "/" + Engine.logFile, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: DataDirectory(data).log, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw ValidationError("\(data) is not a Parley data directory (no \(Engine.logFile) in it)")
         }
     }

@@ -131,7 +131,7 @@ struct Parleyd: AsyncParsableCommand {
     }
 
     private func serve(logger: Logger) async throws {
-        let socketPath = socket ?? data + "/parleyd.sock"
+        let socketPath = socket ?? DataDirectory(data).socket
         if try StartupCheck.prepareDataDirectory(data) { logger.notice("created the data directory", metadata: ["data": "\(data)"]) }
         try StartupCheck.requirePrivateDirectory(data)
         let socketDirectory = (socketPath as NSString).deletingLastPathComponent
@@ -195,7 +195,7 @@ struct Parleyd: AsyncParsableCommand {
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 {
-            logger.warning("cannot raise the open-file limit", metadata: ["error": "\(String(cString: strerror(errno)))"])
+            logger.warning("cannot raise the open-file limit", metadata: ["error": "\(SystemError.reason())"])
         }
     }
 
