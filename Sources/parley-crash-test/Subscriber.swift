@@ -16,20 +16,30 @@ final class ResumingSubscriber: Sendable {
     private let done = DispatchGroup()
 
     /// Subscribes from the last position seen and reads on a thread until the connection ends,
-    /// or, with `untilCaughtUp`, until `events.caughtUp`.
+    /// or, with `untilCaughtUp`, until `events.caughtUp`. Returns once the subscription is
+    /// answered (or refused): a round's kill never comes before the subscriber is in, however
+    /// late a loaded machine starts its thread.
     func resume(socketPath: String, untilCaughtUp: Bool = false) {
         done.enter()
         let done = self.done
+        let subscribed = DispatchSemaphore(value: 0)
         Thread { [self] in
             defer { done.leave() }
-            self.read(socketPath: socketPath, untilCaughtUp: untilCaughtUp)
+            self.read(socketPath: socketPath, untilCaughtUp: untilCaughtUp, subscribed: subscribed)
         }.start()
+        subscribed.wait()
     }
 
     /// Waits until the reading thread ends.
     func wait() { done.wait() }
 
-    private func read(socketPath: String, untilCaughtUp: Bool) {
+    private func read(socketPath: String, untilCaughtUp: Bool, subscribed: DispatchSemaphore) {
+        var signalled = false
+        func signal() {
+            if !signalled { subscribed.signal() }
+            signalled = true
+        }
+        defer { signal() }
         let after = state.withLock { state -> UInt64 in
             state.resumes += 1
             return state.lastSeen
@@ -40,6 +50,7 @@ final class ResumingSubscriber: Sendable {
         }
         do {
             let answer = try connection.call("events.subscribe", params: #"{"after":\#(after)}"#)
+            signal()
             guard answer["result"] != nil else {
                 state.withLock { $0.findings.append("subscriber: subscribe after \(after) refused: \(answer)") }
                 return

@@ -47,13 +47,19 @@ enum Workload {
 final class LoadClients: Sendable {
     private let done = DispatchGroup()
 
+    /// Returns once every client is connected (or has failed to): the load is on before the
+    /// round's kill timer starts, however late a loaded machine starts the threads.
     init(socketPath: String, clients: Int, cycle: Int, ledger: Ledger) {
+        let connected = DispatchGroup()
         for client in 0..<clients {
             let done = self.done
             done.enter()
+            connected.enter()
             Thread {
                 defer { done.leave() }
-                guard let connection = try? LineClient(path: socketPath) else { return }
+                let connection = try? LineClient(path: socketPath)
+                connected.leave()
+                guard let connection else { return }
                 var sequence = 0
                 while true {
                     let spec = Workload.command(client: client, cycle: cycle, sequence: sequence)
@@ -64,6 +70,7 @@ final class LoadClients: Sendable {
                 }
             }.start()
         }
+        connected.wait()
     }
 
     /// Waits until every client saw its connection end (the daemon died).
