@@ -157,25 +157,35 @@ struct ToolTests {
         try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
         // The writer goes on until the backup has finished, and the backup starts once the first
         // batch is in: the whole copy is taken under write load, however the two are scheduled.
-        let (started, signal) = AsyncStream.makeStream(of: Void.self)
+        // The writer has a thread of its own: a loop that waits for the test body must not hold
+        // one of the test runner's few cooperative threads, which the test body needs.
+        let (started, signalStarted) = AsyncStream.makeStream(of: Void.self)
+        let (finished, signalFinished) = AsyncStream.makeStream(of: String?.self)
         let backupDone = BackupFlag()
-        let writer = Task.detached {
-            defer { signal.finish() }
-            var batch = 0
-            while batch < 2 || !backupDone.isSet {
-                _ = try engine.execute((0..<20).map { i in
-                    CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555400\(String(format: "%05d", batch * 20 + i))", text: "load")), actor: frontend)
-                })
-                batch += 1
-                if batch == 1 { signal.finish() }
+        Thread {
+            var failure: String?
+            do {
+                var batch = 0
+                while batch < 2 || !backupDone.isSet {
+                    _ = try engine.execute((0..<20).map { i in
+                        CommandRequest(.send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+1555400\(String(format: "%05d", batch * 20 + i))", text: "load")), actor: frontend)
+                    })
+                    batch += 1
+                    if batch == 1 { signalStarted.finish() }
+                }
+            } catch {
+                failure = "\(error)"
             }
-        }
+            signalStarted.finish()
+            signalFinished.yield(failure)
+            signalFinished.finish()
+        }.start()
         for await _ in started {}
         let copy = dir.child("copy")
         let result = try parley(["backup", "--data", dir.path, "--to", copy])
         backupDone.set()
         #expect(result.status == 0, "\(result.stderr)")
-        try await writer.value
+        for await failure in finished { #expect(failure == nil, "the writer failed: \(failure ?? "")") }
         let verify = try parley(["audit", "verify", "--data", copy])
         #expect(verify.status == 0, "\(verify.stdout)")
         let backupLog = try EventLog(path: copy + "/" + Engine.logFile, readOnly: true, mapSize: 1 << 20)
