@@ -7,8 +7,7 @@ import Testing
 /// The real `parleyd` executable, started as a child process on a private directory.
 final class Daemon: @unchecked Sendable {
     let directory: String
-    let process = Process()
-    private let errors = Pipe()
+    let process: ChildProcess
     private let stderr: OutputCollector
     var socket: String { directory + "/parleyd.sock" }
 
@@ -26,22 +25,16 @@ final class Daemon: @unchecked Sendable {
     /// Starts the daemon and waits until its socket answers (or it exits).
     init(directory: String, arguments: [String] = []) async throws {
         self.directory = directory
-        process.executableURL = URL(fileURLWithPath: try Self.executable())
-        process.arguments = ["--data", directory, "--demo"] + arguments
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        stderr = OutputCollector(errors.fileHandleForReading)
-        try process.run()
+        let (process, errors) = try ChildProcess.spawn(try Self.executable(), ["--data", directory, "--demo"] + arguments)
+        self.process = process
+        stderr = OutputCollector(errors)
         let socket = self.socket
         try await waitUntil("parleyd to answer on \(socket)") {
             if let client = try? await TestClient.connect(path: socket) {
                 client.disconnect()
                 return true
             }
-            guard process.isRunning else {
-                process.waitUntilExit()
-                throw DaemonFailed(log: stderr.wholeText())
-            }
+            guard process.isRunning else { throw DaemonFailed(log: stderr.wholeText()) }
             return false
         }
     }
@@ -69,8 +62,8 @@ final class Daemon: @unchecked Sendable {
             try await waitUntil(what) { !process.isRunning }
         } catch {
             kill(process.processIdentifier, SIGKILL)
+            try? await waitUntil("parleyd to die of SIGKILL") { !process.isRunning }
         }
-        process.waitUntilExit()
     }
 
     /// Private (anonymous) resident memory in KiB, from /proc: the heap, not LMDB's file-backed map.
@@ -78,6 +71,82 @@ final class Daemon: @unchecked Sendable {
         let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
         return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+}
+
+/// A child process that inherits no descriptor but its standard ones.
+///
+/// Foundation's `Process` lets a child started at the same moment as another inherit that
+/// other's descriptors: its exit-watching socket and its pipes. A daemon that inherited them
+/// kept a tool's pipe or exit unseen until the daemon's own test stopped it, and with the test
+/// runner's few threads blocked on such waits, the suite hung under load. Here `posix_spawn`
+/// closes every descriptor from 3 up in the child, and a thread of its own reaps it.
+final class ChildProcess: @unchecked Sendable {
+    let processIdentifier: pid_t
+    private let lock = NSLock()
+    private var status: Int32?
+
+    private init(_ pid: pid_t) {
+        processIdentifier = pid
+        Thread { [self] in
+            var raw: Int32 = 0
+            while waitpid(pid, &raw, 0) == -1 && errno == EINTR {}
+            // Like Foundation: the exit code, or the number of the signal that ended it.
+            let code = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : raw & 0x7f
+            lock.withLock { status = code }
+        }.start()
+    }
+
+    /// Whether it has not exited yet.
+    var isRunning: Bool { lock.withLock { status == nil } }
+
+    /// The exit code, or the signal that ended it (-1 while it runs).
+    var terminationStatus: Int32 { lock.withLock { status ?? -1 } }
+
+    /// A glibc function Swift's Glibc module does not declare (it is a GNU extension).
+    private static func glibc<F>(_ name: String, as type: F.Type) -> F {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { fatalError("glibc has no \(name) (2.34 or later is needed)") }
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    private static let addCloseFrom = glibc(
+        "posix_spawn_file_actions_addclosefrom_np", as: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self
+    )
+    private static let pipe2 = glibc("pipe2", as: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32).self)
+
+    /// Starts `executable` with `arguments`, stdin and stdout on /dev/null; returns it and the
+    /// read end of its stderr.
+    static func spawn(_ executable: String, _ arguments: [String]) throws -> (ChildProcess, FileHandle) {
+        var pipe: [Int32] = [-1, -1]
+        guard Self.pipe2(&pipe, O_CLOEXEC) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
+        _ = Self.addCloseFrom(&actions, 3)
+        // Default signal handling and no blocked signals, whatever the test runner set.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        close(pipe[1])
+        guard result == 0 else {
+            close(pipe[0])
+            throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO)
+        }
+        return (ChildProcess(pid), FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true))
     }
 }
 
