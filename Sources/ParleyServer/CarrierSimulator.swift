@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ParleyCore
 import ParleyProtocol
 public import ServiceLifecycle
@@ -42,9 +43,28 @@ public final class CarrierSimulator: Service, Sendable {
 
     /// Messages asked of `carrier.pending` per page.
     static let pageSize = 100
+    /// Messages handled at once: well under the session's in-flight limit, so the simulator's
+    /// own queries always get through.
+    static let concurrentMessages = 32
+
+    /// One message to handle.
+    enum Work: Sendable {
+        /// Record the submission, report `sent`, then the final status.
+        case submit(OutboundMessage)
+        /// Accepted under our reference before a restart: report only the final status.
+        case finish(OutboundMessage)
+
+        var message: OutboundMessage {
+            switch self {
+            case .submit(let message), .finish(let message): message
+            }
+        }
+    }
 
     private let context: ServerContext
     private let configuration: Configuration
+    /// Ids of the messages being handled, so one listed twice is handled once.
+    private let handling = NIOLockedValueBox(Set<String>())
 
     /// Creates a simulator over the daemon's shared context.
     public init(context: ServerContext, configuration: Configuration) {
@@ -66,76 +86,148 @@ public final class CarrierSimulator: Service, Sendable {
         let peer = Peer(uid: getuid(), gids: [], pid: getpid(), roles: [.carrier])
         let session = Session(context: context, peer: peer, sink: connection)
         let client = InProcessRPC(connection)
-        let (work, queue) = AsyncStream.makeStream(of: OutboundMessage.self)
+        let (work, queue) = AsyncStream.makeStream(of: Work.self)
         await withDiscardingTaskGroup { group in
             group.addTask { await session.run(connection.input) }
             group.addTask { await client.dispatch() }
             group.addTask {
-                await self.follow(client) { queue.yield($0) }
+                await self.follow(client) { item in
+                    let fresh = self.handling.withLockedValue { $0.insert(item.message.messageId).inserted }
+                    if fresh { queue.yield(item) }
+                }
                 queue.finish()
                 connection.close()
             }
-            for await message in work {
-                group.addTask { await self.deliver(message, client: client) }
+            await withTaskGroup(of: Void.self) { messages in
+                var running = 0
+                for await item in work {
+                    if running >= Self.concurrentMessages {
+                        await messages.next()
+                        running -= 1
+                    }
+                    messages.addTask {
+                        await self.handle(item, client: client)
+                        _ = self.handling.withLockedValue { $0.remove(item.message.messageId) }
+                    }
+                    running += 1
+                }
+                // The connection closed: stop waiting out delays and backoffs.
+                messages.cancelAll()
             }
         }
     }
 
-    /// Hands `start` every message to submit: first the pending ones, then new ones as sent.
-    private func follow(_ client: InProcessRPC, start: (OutboundMessage) -> Void) async {
+    /// Hands `start` every message to handle, until the connection closes: the ones it
+    /// accepted before a restart and owes a final status, the ones no carrier has accepted,
+    /// then new ones as they are sent. A subscription that ends other than by shutdown is
+    /// followed again from the start (messages already being handled are not handed twice).
+    private func follow(_ client: InProcessRPC, start: (Work) -> Void) async {
         let logger = context.logger
-        var after: UInt64?
-        var subscribed = false
-        var catchUp = Set<String>()
-        var catchUpAsOf: UInt64 = 0
+        var notifications = client.events.makeAsyncIterator()
         while true {
-            var params: [String: JSONValue] = ["limit": .integer(Int64(Self.pageSize))]
+            // Accepted under our reference, not yet final: the daemon stopped between our reports.
+            guard
+                await pages(
+                    client, accepted: true,
+                    { record in
+                        guard let message = OutboundMessage(record: record),
+                            message.references.contains(Self.reference(message.messageId))
+                        else { return }
+                        start(.finish(message))
+                    }) != nil
+            else { return }
+            // Not accepted by any carrier: submit unless another connector has.
+            var seen = Set<String>()
+            var subscribed = false
+            var asOf: UInt64?
+            asOf = await pages(
+                client, accepted: false,
+                firstPage: { firstAsOf in
+                    // Live events after the first page's state; later pages may repeat some of them.
+                    let filter: JSONValue = .object(["types": .array([.string(EventType.messageSent.name)])])
+                    let params: [String: JSONValue] = ["filter": filter, "after": .integer(Int64(firstAsOf))]
+                    subscribed = await client.callRetrying("events.subscribe", params, logger: logger) != nil
+                    return subscribed
+                }
+            ) { record in
+                guard let message = OutboundMessage(record: record) else { return }
+                seen.insert(message.messageId)
+                if let connector = message.submittedBy, connector != configuration.connector { return }
+                start(.submit(message))
+            }
+            guard let catchUpAsOf = asOf, subscribed else { return }
+            while let notification = await notifications.next() {
+                switch notification {
+                case .event(let params):
+                    guard let message = OutboundMessage(sentEvent: params) else { continue }
+                    if message.position <= catchUpAsOf {
+                        if seen.contains(message.messageId) { continue }
+                    } else if !seen.isEmpty {
+                        seen = []
+                    }
+                    start(.submit(message))
+                case .end(let reason, _):
+                    if reason == "shutdown" { return }
+                    logger.warning(
+                        "carrier simulator subscription ended; following again", metadata: ["reason": "\(reason)"])
+                }
+                if case .end = notification { break }
+            }
+            if Task.isCancelled { return }
+        }
+    }
+
+    /// Pages through `carrier.pending` (`accepted` as given), calling `body` for each message
+    /// and `firstPage` with the first page's `asOf` before its messages. Returns the last page's
+    /// `asOf`, or nil when the connection closed or a call was refused.
+    private func pages(
+        _ client: InProcessRPC, accepted: Bool, firstPage: ((UInt64) async -> Bool)? = nil,
+        _ body: (JSONValue) -> Void
+    ) async -> UInt64? {
+        var after: UInt64?
+        var first = true
+        while true {
+            var params: [String: JSONValue] = ["limit": .integer(Int64(Self.pageSize)), "accepted": .bool(accepted)]
             if let after { params["after"] = .integer(Int64(after)) }
-            guard let page = await client.callRetrying("carrier.pending", params, logger: logger) else { return }
+            guard let page = await client.callRetrying("carrier.pending", params, logger: context.logger) else {
+                return nil
+            }
             let asOf = page["asOf"]?.uint64 ?? 0
-            if !subscribed {
-                // Live events after the first page's state; later pages may repeat some of them.
-                let filter: JSONValue = .object(["types": .array([.string(EventType.messageSent.name)])])
-                let subscribe: [String: JSONValue] = ["filter": filter, "after": .integer(Int64(asOf))]
-                guard await client.callRetrying("events.subscribe", subscribe, logger: logger) != nil else { return }
-                subscribed = true
+            if first, let firstPage {
+                guard await firstPage(asOf) else { return nil }
             }
+            first = false
             let messages = page["messages"]?.array ?? []
-            for record in messages {
-                guard let message = OutboundMessage(record: record) else { continue }
-                // Not ours: another connector submitted it and may still get it accepted.
-                if let connector = message.submittedBy, connector != configuration.connector { continue }
-                if catchUp.insert(message.messageId).inserted { start(message) }
-            }
-            catchUpAsOf = asOf
-            guard messages.count == Self.pageSize, let next = page["next"]?.uint64 else { break }
+            messages.forEach(body)
+            guard messages.count == Self.pageSize, let next = page["next"]?.uint64 else { return asOf }
             after = next
         }
-        for await event in client.events {
-            guard let message = OutboundMessage(sentEvent: event) else { continue }
-            if message.position <= catchUpAsOf {
-                if catchUp.contains(message.messageId) { continue }
-            } else if !catchUp.isEmpty {
-                catchUp = []
-            }
-            start(message)
-        }
     }
 
-    /// Records the submission, then reports as the carrier would.
-    private func deliver(_ message: OutboundMessage, client: InProcessRPC) async {
+    /// The reference the simulator reports a message under.
+    static func reference(_ messageId: String) -> String { "sim-" + messageId }
+
+    /// Handles one message as the carrier would, stopping early if cancelled or refused.
+    private func handle(_ work: Work, client: InProcessRPC) async {
         let logger = context.logger
         let configuration = self.configuration
-        let submit: [String: JSONValue] = [
-            "messageId": .string(message.messageId), "connector": .string(configuration.connector),
-        ]
-        guard await client.callRetrying("carrier.submit", submit, logger: logger) != nil else { return }
-        let reference = JSONValue.string("sim-" + message.messageId)
-        guard (try? await Task.sleep(for: configuration.delay)) != nil else { return }
-        let accepted: [String: JSONValue] = [
-            "messageId": .string(message.messageId), "carrierReference": reference, "status": .string("sent"),
-        ]
-        guard await client.callRetrying("carrier.status", accepted, logger: logger) != nil else { return }
+        let message = work.message
+        let reference = JSONValue.string(Self.reference(message.messageId))
+        if case .submit = work {
+            let submit: [String: JSONValue] = [
+                "messageId": .string(message.messageId), "connector": .string(configuration.connector),
+            ]
+            // Already accepted (a message listed twice): nothing to send.
+            let quiet: Set<String> = ["MessageAlreadyAccepted"]
+            guard await client.callRetrying("carrier.submit", submit, logger: logger, quiet: quiet) != nil else {
+                return
+            }
+            guard (try? await Task.sleep(for: configuration.delay)) != nil else { return }
+            let accepted: [String: JSONValue] = [
+                "messageId": .string(message.messageId), "carrierReference": reference, "status": .string("sent"),
+            ]
+            guard await client.callRetrying("carrier.status", accepted, logger: logger) != nil else { return }
+        }
         guard (try? await Task.sleep(for: configuration.delay)) != nil else { return }
         let failed = Double.random(in: 0..<1) < configuration.failureRate
         var final: [String: JSONValue] = [
@@ -154,7 +246,7 @@ public final class CarrierSimulator: Service, Sendable {
 }
 
 /// What the simulator needs of an outbound message.
-struct OutboundMessage {
+struct OutboundMessage: Sendable {
     var messageId: String
     var from: String
     var to: String
@@ -162,6 +254,8 @@ struct OutboundMessage {
     var position: UInt64
     /// The connector of its latest recorded submission, if any.
     var submittedBy: String?
+    /// The carrier references it has.
+    var references: [String] = []
 
     /// From a `carrier.pending` message record.
     init?(record: JSONValue) {
@@ -170,6 +264,7 @@ struct OutboundMessage {
         else { return nil }
         (messageId, self.from, self.to, self.position) = (id, from, to, position)
         submittedBy = record["submission"]?["connector"]?.string
+        references = (record["carrierReferences"]?.array ?? []).compactMap(\.string)
     }
 
     /// From an `events.event` notification of a `MessageSent`.

@@ -147,9 +147,11 @@ struct Handlers {
             case .carrierPending:
                 let after = try p.optionalUInt64("after")
                 let limit = try p.optionalInt("limit", in: 1...1000) ?? 100
+                let accepted = try p.bool("accepted", default: false)
                 try p.finish()
                 return try projections.read { view in
-                    let messages = try view.awaitingCarrier(after: after, limit: limit)
+                    let messages = try accepted
+                        ? view.awaitingReport(after: after, limit: limit) : view.awaitingCarrier(after: after, limit: limit)
                     return try encode(PendingAnswer(
                         messages: messages, next: messages.last?.position ?? after ?? 0, asOf: try view.checkpoint()
                     ))

@@ -23,9 +23,17 @@ final class InProcessRPC: Sendable {
         var replies: UInt64 = 0
     }
 
-    /// The params of every `events.event` notification, in order; ends with the connection.
-    let events: AsyncStream<JSONValue>
-    private let eventsContinuation: AsyncStream<JSONValue>.Continuation
+    /// A subscription notification.
+    enum Notification: Sendable {
+        /// The params of an `events.event`.
+        case event(JSONValue)
+        /// An `events.end`: why, and where to resume.
+        case end(reason: String, resumeAfter: UInt64)
+    }
+
+    /// Every `events.event` and `events.end`, in order; the stream ends with the connection.
+    let events: AsyncStream<Notification>
+    private let eventsContinuation: AsyncStream<Notification>.Continuation
     private let connection: InProcessConnection
     private let state = NIOLockedValueBox(State())
     private let encoder = CompactJSONEncoder()
@@ -33,7 +41,7 @@ final class InProcessRPC: Sendable {
     /// Creates a client; ``dispatch()`` must run for answers to arrive.
     init(_ connection: InProcessConnection) {
         self.connection = connection
-        (events, eventsContinuation) = AsyncStream.makeStream(of: JSONValue.self)
+        (events, eventsContinuation) = AsyncStream.makeStream(of: Notification.self)
     }
 
     /// Reads the server's lines until the connection closes, handing each answer to its caller.
@@ -41,8 +49,14 @@ final class InProcessRPC: Sendable {
         for await line in connection.output {
             guard let message = try? JSONParser.parse(Array(line.utf8)) else { continue }
             if let method = message["method"]?.string {
-                if method == "events.event", let params = message["params"] { eventsContinuation.yield(params) }
-                if method == "events.end" { eventsContinuation.finish() }
+                if method == "events.event", let params = message["params"] { eventsContinuation.yield(.event(params)) }
+                if method == "events.end" {
+                    let params = message["params"]
+                    eventsContinuation.yield(
+                        .end(
+                            reason: params?["reason"]?.string ?? "", resumeAfter: params?["resumeAfter"]?.uint64 ?? 0
+                        ))
+                }
                 continue
             }
             guard case .integer(let id) = message["id"] else { continue }
@@ -90,7 +104,9 @@ final class InProcessRPC: Sendable {
 
     /// Sends a request, retrying a retryable refusal (the store is full, the writer busy) with
     /// backoff from 0.1 s to 5 s. Returns the result, or nil when refused for good (logged) or closed.
-    func callRetrying(_ method: String, _ params: [String: JSONValue], logger: Logger) async -> JSONValue? {
+    func callRetrying(
+        _ method: String, _ params: [String: JSONValue], logger: Logger, quiet: Set<String> = []
+    ) async -> JSONValue? {
         var backoff = Duration.milliseconds(100)
         while true {
             switch await call(method, params) {
@@ -98,6 +114,7 @@ final class InProcessRPC: Sendable {
             case .closed: return nil
             case .error(let type, let retryable, let message):
                 guard retryable else {
+                    if quiet.contains(type) { return nil }
                     logger.warning(
                         "carrier simulator request refused",
                         metadata: [

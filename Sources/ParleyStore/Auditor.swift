@@ -93,13 +93,26 @@ public struct Auditor {
         var notes: [String] = []
         if let expectedHead {
             if last < expectedHead.position {
-                collected.append(Finding(position: last + 1, problem: "the log ends at \(last) but its head was recorded at \(expectedHead.position): events are missing"))
+                collected.append(
+                    Finding(
+                        position: last + 1,
+                        problem:
+                            "the log ends at \(last) but its head was recorded at \(expectedHead.position): events are missing"
+                    ))
             } else if let stored = try log.storedHash(at: expectedHead.position), stored != expectedHead.hash {
-                collected.append(Finding(position: expectedHead.position, problem: "the hash differs from the recorded head hash \(expectedHead.hash.hex)"))
+                collected.append(
+                    Finding(
+                        position: expectedHead.position,
+                        problem: "the hash differs from the recorded head hash \(expectedHead.hash.hex)"))
             }
         }
         if let checkpoint = replay.storedCheckpoint, checkpoint > last {
-            collected.append(Finding(position: last + 1, problem: "the projections were built up to position \(checkpoint) but the log ends at \(last): events are missing"))
+            collected.append(
+                Finding(
+                    position: last + 1,
+                    problem:
+                        "the projections were built up to position \(checkpoint) but the log ends at \(last): events are missing"
+                ))
         }
         // The index counts would only repeat that events are missing.
         let cutShort = collected.count > chain.findings.count
@@ -109,14 +122,22 @@ public struct Auditor {
         let replayedThrough = min(replay.reached, (firstDamage ?? .max) - 1)
 
         if let stop = replay.stoppedAt {
-            let what = replay.stoppedUndecodable ? "undecodable event" : chain.findings.first { $0.position == stop }?.missing == true ? "missing event" : "damaged event"
+            let what =
+                replay.stoppedUndecodable
+                ? "undecodable event"
+                : chain.findings.first { $0.position == stop }?.missing == true ? "missing event" : "damaged event"
             let covered = replayedThrough == 0 ? "no event" : "positions 1…\(replayedThrough)"
-            notes.append("the replay (domain invariants, projections) stopped at the \(what) at \(stop): it covered \(covered)")
+            notes.append(
+                "the replay (domain invariants, projections) stopped at the \(what) at \(stop): it covered \(covered)")
             if let checkpoint = replay.storedCheckpoint, compared == nil {
-                notes.append("projections not compared: the stored ones are at position \(checkpoint), and the replay stopped at the \(what) at \(stop), so it rebuilt them only up to \(replayedThrough)")
+                notes.append(
+                    "projections not compared: the stored ones are at position \(checkpoint), and the replay stopped at the \(what) at \(stop), so it rebuilt them only up to \(replayedThrough)"
+                )
             }
         } else if let checkpoint = replay.storedCheckpoint, compared == nil {
-            notes.append("projections not compared: the stored ones are at position \(checkpoint), past the log's last event \(last)")
+            notes.append(
+                "projections not compared: the stored ones are at position \(checkpoint), past the log's last event \(last)"
+            )
         }
         if replay.storedCheckpoint == nil { notes.append("projections not compared: there are no stored projections") }
         let damaged = !chain.findings.isEmpty || chain.findingsLeftOff > 0 || replay.stoppedAt != nil
@@ -124,12 +145,15 @@ public struct Auditor {
         if indexesChecked {
             try checkIndexes(keys: replay.keys, events: chain.events, into: &collected)
         } else {
-            notes.append("stream and idempotency indexes not checked: \(damaged ? "the log is damaged" : "events are missing from its end")")
+            notes.append(
+                "stream and idempotency indexes not checked: \(damaged ? "the log is damaged" : "events are missing from its end")"
+            )
         }
 
         let (findings, leftOff) = Self.merged(collected)
         return Report(
-            events: chain.events, chainCheckedFrom: chain.checked?.lowerBound ?? 0, chainCheckedThrough: chain.checked?.upperBound ?? 0,
+            events: chain.events, chainCheckedFrom: chain.checked?.lowerBound ?? 0,
+            chainCheckedThrough: chain.checked?.upperBound ?? 0,
             valuesChecked: replay.valuesChecked, replayedThrough: replayedThrough, replayStoppedAt: replay.stoppedAt,
             headPosition: last, headHash: chain.head.hash.hex,
             projectionsCheckpoint: replay.storedCheckpoint, projectionsCheckedAt: compared,
@@ -147,7 +171,9 @@ public struct Auditor {
         var merged: [Finding] = []
         for finding in ordered {
             if let position = finding.position, let last = merged.last, last.position == position {
-                if !last.problem.contains(finding.problem) { merged[merged.count - 1].problem += "; " + finding.problem }
+                if !last.problem.contains(finding.problem) {
+                    merged[merged.count - 1].problem += "; " + finding.problem
+                }
             } else {
                 merged.append(finding)
             }
@@ -185,11 +211,14 @@ public struct Auditor {
     private func replay(chain: ChainCheck, progress: ((UInt64) -> Void)?) throws -> Replay {
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        let rebuilt = try ProjectionDatabase(path: DataDirectory(scratch.path).projections, readOnly: false, mapSize: 256 << 20)
+        let rebuilt = try ProjectionDatabase(
+            path: DataDirectory(scratch.path).projections, readOnly: false, mapSize: 256 << 20)
         var result: Replay
         if let projections {
             result = try projections.environment.read { txn in
-                try replay(into: rebuilt, comparingWith: LMDBProjections(database: projections, reader: txn, writer: nil), chain: chain, progress: progress)
+                try replay(
+                    into: rebuilt, comparingWith: LMDBProjections(database: projections, reader: txn, writer: nil),
+                    chain: chain, progress: progress)
             }
         } else {
             result = try replay(into: rebuilt, comparingWith: nil, chain: chain, progress: progress)
@@ -198,7 +227,10 @@ public struct Auditor {
         return result
     }
 
-    private func replay(into rebuilt: ProjectionDatabase, comparingWith stored: LMDBProjections?, chain: ChainCheck, progress: ((UInt64) -> Void)?) throws -> Replay {
+    private func replay(
+        into rebuilt: ProjectionDatabase, comparingWith stored: LMDBProjections?, chain: ChainCheck,
+        progress: ((UInt64) -> Void)?
+    ) throws -> Replay {
         var result = Replay()
         let checkpoint = try stored?.checkpoint()
         result.storedCheckpoint = checkpoint
@@ -224,7 +256,9 @@ public struct Auditor {
                 chunk = Replay(keys: result.keys, reached: from)
                 try rebuilt.write { view in
                     let projector = Projector(store: view)
-                    func found(_ position: UInt64?, _ problem: String) { chunk.findings.append(Finding(position: position, problem: problem)) }
+                    func found(_ position: UInt64?, _ problem: String) {
+                        chunk.findings.append(Finding(position: position, problem: problem))
+                    }
                     try log.scan(after: from, until: until) { position, value in
                         guard chunk.stoppedAt == nil else { return }
                         let event: StoredEvent
@@ -236,8 +270,12 @@ public struct Auditor {
                         chunk.reached = position
                         chunk.valuesChecked += 1
                         let recorded = event.recorded
-                        for problem in EventValidation.violations(of: recorded.event) { found(position, "\(recorded.type.name): \(problem)") }
-                        for problem in try HistoryCheck.violations(of: recorded, before: view) { found(position, "\(recorded.type.name): \(problem)") }
+                        for problem in EventValidation.violations(of: recorded.event) {
+                            found(position, "\(recorded.type.name): \(problem)")
+                        }
+                        for problem in try HistoryCheck.violations(of: recorded, before: view) {
+                            found(position, "\(recorded.type.name): \(problem)")
+                        }
                         if let key = recorded.idempotencyKey {
                             let span = chunk.keys[key]
                             chunk.keys[key] = (span?.first ?? position, position)
@@ -250,7 +288,9 @@ public struct Auditor {
                         if let stored, position == checkpoint {
                             try view.put(.meta, MetaKey.checkpoint, Key.bigEndian(position))
                             if let difference = try ProjectionDatabase.firstDifference(rebuilt: view, stored: stored) {
-                                found(nil, "stored projections differ from a rebuild at checkpoint \(position): \(difference)")
+                                found(
+                                    nil,
+                                    "stored projections differ from a rebuild at checkpoint \(position): \(difference)")
                             }
                             chunk.comparedAt = position
                         }
@@ -287,7 +327,10 @@ public struct Auditor {
             }
             checked += 1
             let recorded = event.recorded
-            result.add(EventValidation.violations(of: recorded.event).map { Finding(position: position, problem: "\(recorded.type.name): \($0)") })
+            result.add(
+                EventValidation.violations(of: recorded.event).map {
+                    Finding(position: position, problem: "\(recorded.type.name): \($0)")
+                })
         }
         result.valuesChecked += checked
     }
@@ -296,8 +339,12 @@ public struct Auditor {
     private static let chunk: UInt64 = 16384
 
     /// The stream index holds exactly one entry per event; the idempotency index exactly the keys the events carry.
-    private func checkIndexes(keys: [IdempotencyKey: (first: UInt64, last: UInt64)], events: Int, into findings: inout [Finding]) throws {
-        func found(_ position: UInt64?, _ problem: String) { findings.append(Finding(position: position, problem: problem)) }
+    private func checkIndexes(
+        keys: [IdempotencyKey: (first: UInt64, last: UInt64)], events: Int, into findings: inout [Finding]
+    ) throws {
+        func found(_ position: UInt64?, _ problem: String) {
+            findings.append(Finding(position: position, problem: problem))
+        }
         let counts = try log.counts()
         if counts.streamEntries != events {
             found(nil, "the stream index has \(counts.streamEntries) entries for \(events) events")
@@ -317,7 +364,10 @@ public struct Auditor {
                 continue
             }
             if entry.first != span.first || entry.last != span.last {
-                found(span.first, "idempotency key \(key.scope)/\(key.key) indexes \(entry.first)...\(entry.last), its events are at \(span.first)...\(span.last)")
+                found(
+                    span.first,
+                    "idempotency key \(key.scope)/\(key.key) indexes \(entry.first)...\(entry.last), its events are at \(span.first)...\(span.last)"
+                )
             }
         }
         let withoutEvents = indexed - keys.count
@@ -371,7 +421,9 @@ private final class ChainCheck: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while outcome == nil { condition.wait() }
-        guard let outcome else { throw StoreError.corrupt(position: nil, reason: "the chain check ended without a result") }
+        guard let outcome else {
+            throw StoreError.corrupt(position: nil, reason: "the chain check ended without a result")
+        }
         return try outcome.get()
     }
 }
@@ -391,7 +443,8 @@ extension EventLog {
         do {
             return try environment.read { txn in
                 try txn.get(events, Key.bigEndian(position)).flatMap { value in
-                    value.count > StoredEvent.headerSize ? ChainHash(UnsafeRawBufferPointer(rebasing: value[33..<65])) : nil
+                    value.count > StoredEvent.headerSize
+                        ? ChainHash(UnsafeRawBufferPointer(rebasing: value[33..<65])) : nil
                 }
             }
         } catch { throw StoreError.wrap(error) }

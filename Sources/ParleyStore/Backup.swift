@@ -1,8 +1,9 @@
 import Foundation
 import LMDB
 import ParleyCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Consistent, compacted copies of a data directory, safe beside a running daemon.
@@ -24,8 +25,11 @@ public enum Backup {
         if FileManager.default.fileExists(atPath: target.log) {
             throw StoreError.system(SystemError("backup into \(target.log)", code: EEXIST))
         }
-        if FileManager.default.fileExists(atPath: source.projections) {
-            let projections = try ProjectionDatabase(path: source.projections, readOnly: true, mapSize: 64 << 20)
+        // Projections of another format are left out: they are derived, and a daemon started
+        // on the copy rebuilds them from its log.
+        if FileManager.default.fileExists(atPath: source.projections),
+            let projections = try ProjectionDatabase.ifCurrentFormat(path: source.projections)
+        {
             try place(target.projections) { try projections.environment.copy(to: $0, compact: true) }
         }
         let log = try EventLog(path: source.log, readOnly: true, mapSize: 64 << 20)

@@ -99,8 +99,11 @@ private struct Walk {
         count += 1
         if position > expected {
             let gap = expected...(position - 1)
-            let extent = gap.lowerBound == gap.upperBound ? "missing" : "missing, and the \(gap.upperBound - gap.lowerBound) positions after it"
-            let around = expected == 1 ? "the log starts at \(position)" : "the log goes from \(expected - 1) to \(position)"
+            let extent =
+                gap.lowerBound == gap.upperBound
+                ? "missing" : "missing, and the \(gap.upperBound - gap.lowerBound) positions after it"
+            let around =
+                expected == 1 ? "the log starts at \(position)" : "the log goes from \(expected - 1) to \(position)"
             note(expected, "\(extent): \(around)", missing: true)
             gaps.append(gap)
             if gaps.count > Self.window { gaps.removeFirst(gaps.count - Self.window) }
@@ -193,19 +196,24 @@ private struct Walk {
         var findings: [ChainVerifier.Finding] = []
         var leftOff = 0
         var skipped: UInt64?
-        for problem in problems.enumerated().sorted(by: { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }).map(\.element) {
+        for problem in problems.enumerated().sorted(by: {
+            ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
+        }).map(\.element) {
             if let last = findings.last, last.position == problem.position {
                 if !last.problem.contains(problem.problem) {
                     findings[findings.count - 1].problem += "; " + problem.problem
                 }
                 findings[findings.count - 1].missing = last.missing || problem.missing
             } else if findings.count < ChainVerifier.maximumFindings {
-                findings.append(ChainVerifier.Finding(position: problem.position, problem: problem.problem, missing: problem.missing))
+                findings.append(
+                    ChainVerifier.Finding(
+                        position: problem.position, problem: problem.problem, missing: problem.missing))
             } else if skipped != problem.position {
                 skipped = problem.position
                 leftOff += 1
             }
         }
-        return ChainVerifier.Report(events: count, head: head, findings: findings, findingsLeftOff: leftOff + problemsLeftOff)
+        return ChainVerifier.Report(
+            events: count, head: head, findings: findings, findingsLeftOff: leftOff + problemsLeftOff)
     }
 }

@@ -38,8 +38,12 @@ public struct LogStatistics: Sendable, Encodable {
         let projectionsPath = DataDirectory(directory).projections
         var checkpoint: UInt64?
         if FileManager.default.fileExists(atPath: projectionsPath) {
-            let projections = try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20)
-            checkpoint = try projections.read { try $0.checkpoint() }
+            do {
+                let projections = try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20)
+                checkpoint = try projections.read { try $0.checkpoint() }
+            } catch StoreError.incompatibleFormat {
+                checkpoint = nil  // another version's projections: rebuilt by the daemon at its next start
+            }
         }
         let info = log.environment.info()
         func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }

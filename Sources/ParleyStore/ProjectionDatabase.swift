@@ -16,7 +16,9 @@ public final class ProjectionDatabase: Sendable {
 
     /// Opens (or creates) the projection store at `path`.
     /// - Throws: ``StoreError`` if it cannot be opened; ``StoreError/corrupt(position:reason:)``
-    ///   with no position when the file is shorter than its last commit says.
+    ///   with no position when the file is shorter than its last commit says;
+    ///   ``StoreError/incompatibleFormat(found:)`` when opened read-only and written in another
+    ///   format (its tables may differ; the daemon rebuilds such projections at open).
     public init(path: String, readOnly: Bool, mapSize: Int) throws(StoreError) {
         do {
             environment = try Environment(
@@ -33,10 +35,29 @@ public final class ProjectionDatabase: Sendable {
             var databases: [Database] = []
             for table in Table.allCases {
                 databases.append(try environment.openDatabase(table.name, create: !readOnly))
+                if readOnly, table == .meta, let meta = databases.first {
+                    let found = try environment.read { txn in
+                        try txn.get(meta, Key.of("format")).map { String(decoding: $0, as: UTF8.self) }
+                    }
+                    guard found == Self.format else { throw StoreError.incompatibleFormat(found: found ?? "none") }
+                }
             }
             self.databases = databases
-        } catch {
+        } catch let error as StoreError {
+            throw error
+        } catch let error as LMDBError {
             throw StoreError.storage(error)
+        } catch {
+            throw StoreError.corrupt(position: nil, reason: "\(error)")
+        }
+    }
+
+    /// Opens the projections at `path` read-only, or nil when they are in another format.
+    static func ifCurrentFormat(path: String) throws -> ProjectionDatabase? {
+        do {
+            return try ProjectionDatabase(path: path, readOnly: true, mapSize: 64 << 20)
+        } catch StoreError.incompatibleFormat {
+            return nil
         }
     }
 

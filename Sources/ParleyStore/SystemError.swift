@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-public import Glibc
+    public import Glibc
 #endif
 
 /// A failed system call (`mkdir`, `rename`, `fsync`, `open`, …): what was attempted and the
@@ -10,10 +10,11 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The `errno` value.
     public let code: Int32
 
-    /// The failure of `operation`; `code` defaults to the calling thread's current `errno`.
-    public init(_ operation: String, code: Int32 = errno) {
-        self.operation = operation
+    /// The failure of `operation`; `code` defaults to the calling thread's current `errno`,
+    /// read before `operation` is built (building a string may allocate and so change `errno`).
+    public init(_ operation: @autoclosure () -> String, code: Int32 = errno) {
         self.code = code
+        self.operation = operation()
     }
 
     /// The system's sentence for the code, e.g. `No space left on device`.

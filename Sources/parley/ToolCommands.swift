@@ -97,8 +97,16 @@ struct AuditCommand: ParsableCommand {
                 }
                 let log = try EventLog(path: DataDirectory(options.data).log, readOnly: true, mapSize: 64 << 20)
                 let projectionsPath = DataDirectory(options.data).projections
-                let projections = FileManager.default.fileExists(atPath: projectionsPath)
-                    ? try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20) : nil
+                var projections: ProjectionDatabase?
+                do {
+                    projections = FileManager.default.fileExists(atPath: projectionsPath)
+                        ? try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20) : nil
+                } catch StoreError.incompatibleFormat(let found) {
+                    // Written by another version: the daemon rebuilds them at its next start.
+                    FileHandle.standardError.write(Data(
+                        "parley: \(projectionsPath) is in format \(found), not \(ProjectionDatabase.format): checking the log without it\n".utf8
+                    ))
+                }
                 let progress = ProgressLine("verify", total: try log.lastStoredPosition())
                 report = try Auditor(log: log, projections: projections).verify(expectedHead: expected, progress: progress.update)
                 progress.finish()

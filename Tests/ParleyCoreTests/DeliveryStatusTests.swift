@@ -211,9 +211,13 @@ struct SubmissionTests {
         h.expectRefused(
             submit("m-2"), .messageAlreadyAccepted(messageId: "m-2", status: .sent), code: "MessageAlreadyAccepted"
         )
-        // A final status without a reference also ends the wait.
+        #expect(try h.projections.awaitingReport().map(\.messageId) == ["m-2"], "accepted: owed a final report")
+        // A final status without a reference also ends the wait, and owes no report.
         h.given(.reportDelivery(ReportDelivery(messageId: "m-3", status: .failed, detail: "no route")))
         #expect(try h.projections.awaitingCarrier().isEmpty)
+        #expect(try h.projections.awaitingReport().map(\.messageId) == ["m-2"])
+        h.given(.reportDelivery(ReportDelivery(carrierReference: "R1", status: .delivered)))
+        #expect(try h.projections.awaitingReport().isEmpty)
         h.expectRebuildMatches()
     }
 

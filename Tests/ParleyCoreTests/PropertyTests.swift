@@ -181,6 +181,14 @@ struct PropertyTests {
             return e.messageId
         }
         #expect(try h.projections.awaitingCarrier().map(\.messageId) == owed, "seed \(seed)")
+        // …and a report for exactly the accepted ones with no final status.
+        let reportOwed = h.log.compactMap { recorded -> String? in
+            guard case .messageSent(let e) = recorded.event, let message = h.message(e.messageId),
+                (message.status?.rank ?? 2) < 2, message.status != .queued || !message.carrierReferences.isEmpty
+            else { return nil }
+            return e.messageId
+        }
+        #expect(try h.projections.awaitingReport().map(\.messageId) == reportOwed, "seed \(seed)")
         // Every status seen is still there at the end.
         for (messageId, rank) in ranks {
             #expect((h.message(messageId)?.status?.rank ?? -1) >= rank)

@@ -113,11 +113,23 @@ struct CarrierContractTests {
         let submittedNotAccepted = try await send(2)  // the simulator died between its record and the carrier's answer
         let otherConnector = try await send(3)
         let accepted = try await send(4)
+        let acceptedBySimulator = try await send(6)  // the daemon stopped between its `sent` and `delivered`
         try await client.result(
             "carrier.submit", ["messageId": submittedNotAccepted.message, "connector": "simulator"])
         try await client.result("carrier.submit", ["messageId": otherConnector.message, "connector": "kannel"])
         try await client.result(
             "carrier.status", ["messageId": accepted.message, "carrierReference": "A-4", "status": "sent"])
+        try await client.result("carrier.submit", ["messageId": acceptedBySimulator.message, "connector": "simulator"])
+        try await client.result(
+            "carrier.status",
+            [
+                "messageId": acceptedBySimulator.message, "carrierReference": "sim-" + acceptedBySimulator.message,
+                "status": "sent",
+            ])
+        let owed = try await client.result("carrier.pending", ["accepted": true])
+        #expect(
+            (owed["messages"] as? [[String: Any]])?.compactMap { $0["messageId"] as? String }
+                == [accepted.message, acceptedBySimulator.message], "accepted, with no final status yet")
         client.disconnect()
         #expect(await daemon.stop() == 0)
 
@@ -128,7 +140,8 @@ struct CarrierContractTests {
             try await Self.messages(client, sent.conversation)[sent.message]?["status"] as? String
         }
         try await waitUntil("the simulator delivers the messages it owed and the new one") {
-            for sent in [neverSubmitted, submittedNotAccepted, live] where try await status(sent) != "delivered" {
+            for sent in [neverSubmitted, submittedNotAccepted, acceptedBySimulator, live]
+            where try await status(sent) != "delivered" {
                 return false
             }
             return true
@@ -136,6 +149,12 @@ struct CarrierContractTests {
         #expect(try await status(otherConnector) == "queued", "kannel's message is not the simulator's")
         #expect(try await status(accepted) == "sent", "an accepted message is not submitted again")
         #expect(try await Self.pendingIds(client) == [otherConnector.message])
+        let stillOwed = try await client.result("carrier.pending", ["accepted": true])
+        #expect(
+            (stillOwed["messages"] as? [[String: Any]])?.compactMap { $0["messageId"] as? String } == [
+                accepted.message
+            ],
+            "only the other carrier's accepted message still waits for its report")
 
         // The log holds exactly the submissions the contract asks for.
         let log = try await client.result("log.read", ["after": 0, "limit": 1000])
@@ -150,6 +169,7 @@ struct CarrierContractTests {
         #expect(submissions[otherConnector.message] == [1])
         #expect(submissions[accepted.message] == nil)
         #expect(submissions[live.message] == [1])
+        #expect(submissions[acceptedBySimulator.message] == [1], "finished after the restart, not submitted again")
         let references = try await Self.messages(client, neverSubmitted.conversation)[neverSubmitted.message]?[
             "carrierReferences"]
         #expect(references as? [String] == ["sim-" + neverSubmitted.message])

@@ -23,8 +23,12 @@ private func expectResultMatchesSchema(
     let schema = try #require(try methodSchema(method)["result"] as? [String: Any], sourceLocation: sourceLocation)
     let properties = Set((schema["properties"] as? [String: Any] ?? [:]).keys)
     let required = Set(schema["required"] as? [String] ?? [])
-    #expect(required.isSubset(of: Set(result.keys)), "\(method) lacks \(required.subtracting(result.keys)): \(result)", sourceLocation: sourceLocation)
-    #expect(Set(result.keys).isSubset(of: properties), "\(method) answers undocumented \(Set(result.keys).subtracting(properties))", sourceLocation: sourceLocation)
+    #expect(
+        required.isSubset(of: Set(result.keys)), "\(method) lacks \(required.subtracting(result.keys)): \(result)",
+        sourceLocation: sourceLocation)
+    #expect(
+        Set(result.keys).isSubset(of: properties),
+        "\(method) answers undocumented \(Set(result.keys).subtracting(properties))", sourceLocation: sourceLocation)
 }
 
 /// An error answer's code, data.type and data.field.
@@ -70,7 +74,9 @@ struct DocsAgreementTests {
     func agentCommandsAlwaysAnswerState() async throws {
         let server = try await TestServer()
         let client = try await server.connect()
-        func expectState(_ method: String, _ params: [String: Any], _ state: String, events: Int, replayed: Bool = false) async throws {
+        func expectState(
+            _ method: String, _ params: [String: Any], _ state: String, events: Int, replayed: Bool = false
+        ) async throws {
             let result = try await client.result(method, params)
             #expect(result["state"] as? String == state, "\(method) \(params): \(result)")
             #expect((result["events"] as? [Any])?.count == events, "\(method) \(params): \(result)")
@@ -78,13 +84,16 @@ struct DocsAgreementTests {
             #expect(result["position"] as? Int == Int(server.engine.head.position) || replayed)
             try expectResultMatchesSchema(method, result)
         }
-        try await expectState("agent.login", ["agentId": "alice", "state": "Ready", "idempotencyKey": "login-1"], "Ready", events: 1)
+        try await expectState(
+            "agent.login", ["agentId": "alice", "state": "Ready", "idempotencyKey": "login-1"], "Ready", events: 1)
         // Already logged in: nothing appended, the state kept (not the one asked for) is answered.
         try await expectState("agent.login", ["agentId": "alice", "state": "NotReady"], "Ready", events: 0)
         try await expectState("agent.setState", ["agentId": "alice", "state": "Ready"], "Ready", events: 0)
         try await expectState("agent.setState", ["agentId": "alice", "state": "Busy", "call": call], "Busy", events: 1)
         // A replay answers the original result, its state included, not today's state.
-        try await expectState("agent.login", ["agentId": "alice", "state": "Ready", "idempotencyKey": "login-1"], "Ready", events: 1, replayed: true)
+        try await expectState(
+            "agent.login", ["agentId": "alice", "state": "Ready", "idempotencyKey": "login-1"], "Ready", events: 1,
+            replayed: true)
         try await expectState("agent.logout", ["agentId": "alice"], "LoggedOut", events: 1)
         try await expectState("agent.logout", ["agentId": "alice"], "LoggedOut", events: 0)
         for method in ["agent.login", "agent.logout", "agent.setState"] {
@@ -103,15 +112,18 @@ struct DocsAgreementTests {
         let server = try await TestServer()
         let client = try await server.connect()
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
-        let sent = try await client.result("sms.send", [
-            "agentId": "alice", "serviceId": "support", "customerNumber": "+15557000111", "text": "one",
-        ])
+        let sent = try await client.result(
+            "sms.send",
+            [
+                "agentId": "alice", "serviceId": "support", "customerNumber": "+15557000111", "text": "one",
+            ])
         let id = try #require(sent["conversationId"] as? String)
         try await client.result("sms.send", ["agentId": "alice", "conversationId": id, "text": "two"])
         try await client.result("sms.send", ["agentId": "alice", "conversationId": id, "text": "three"])
 
         func page(_ params: [String: Any]) async throws -> (sequences: [Int], next: Int?) {
-            let result = try await client.result("conversation.get", params.merging(["conversationId": id]) { a, _ in a })
+            let result = try await client.result(
+                "conversation.get", params.merging(["conversationId": id]) { a, _ in a })
             try expectResultMatchesSchema("conversation.get", result)
             let messages = result["messages"] as? [[String: Any]] ?? []
             return (messages.compactMap { $0["sequence"] as? Int }, result["next"] as? Int)
@@ -153,7 +165,12 @@ struct DocsAgreementTests {
         .init("recent.markRead", ["agentId": "alice", "upTo": -1], "InvalidArgument", "upTo"),
         .init("directory.putSettings", ["maxSegments": 256], "InvalidArgument", "maxSegments"),
         .init("events.subscribe", ["after": -1], "InvalidArgument", "after"),
-        .init("sms.send", ["agentId": "alice", "serviceId": "support", "text": "x", "attachments": [["name": "a", "contentType": "t", "size": -1, "reference": "r"]]], "InvalidArgument", "attachments[0].size"),
+        .init(
+            "sms.send",
+            [
+                "agentId": "alice", "serviceId": "support", "text": "x",
+                "attachments": [["name": "a", "contentType": "t", "size": -1, "reference": "r"]],
+            ], "InvalidArgument", "attachments[0].size"),
         // The shape stays -32602.
         .init("agent.login", ["agentId": "alice", "state": 1], "WrongType", "state"),
         .init("agent.setState", ["agentId": "alice"], "MissingParam", "state"),
@@ -180,17 +197,32 @@ struct DocsAgreementTests {
             .init("directory.putAgent", ["agentId": bad, "displayName": "X"], "InvalidArgument", "agentId"),
             .init("events.subscribe", ["filter": ["agentId": bad]], "InvalidArgument", "filter.agentId"),
             .init("directory.putService", ["serviceId": bad, "name": "X"], "InvalidArgument", "serviceId"),
-            .init("directory.putAgent", ["agentId": "x", "displayName": "X", "services": ["support", bad]], "InvalidArgument", "services[1]"),
-            .init("directory.putTemplate", ["templateId": "t", "title": "T", "text": "x", "services": [bad]], "InvalidArgument", "services[0]"),
-            .init("directory.putTemplate", ["templateId": bad, "title": "T", "text": "x"], "InvalidArgument", "templateId"),
-            .init("sms.send", ["agentId": "alice", "serviceId": bad, "customerNumber": "+15557000111", "text": "x"], "InvalidArgument", "serviceId"),
-            .init("agent.setState", ["agentId": "alice", "state": "Busy", "call": ["callId": "k", "serviceId": bad, "customerNumber": "+15557000111"]], "InvalidArgument", "call.serviceId"),
+            .init(
+                "directory.putAgent", ["agentId": "x", "displayName": "X", "services": ["support", bad]],
+                "InvalidArgument", "services[1]"),
+            .init(
+                "directory.putTemplate", ["templateId": "t", "title": "T", "text": "x", "services": [bad]],
+                "InvalidArgument", "services[0]"),
+            .init(
+                "directory.putTemplate", ["templateId": bad, "title": "T", "text": "x"], "InvalidArgument", "templateId"
+            ),
+            .init(
+                "sms.send", ["agentId": "alice", "serviceId": bad, "customerNumber": "+15557000111", "text": "x"],
+                "InvalidArgument", "serviceId"),
+            .init(
+                "agent.setState",
+                [
+                    "agentId": "alice", "state": "Busy",
+                    "call": ["callId": "k", "serviceId": bad, "customerNumber": "+15557000111"],
+                ], "InvalidArgument", "call.serviceId"),
             .init("templates.list", ["serviceId": bad], "InvalidArgument", "serviceId"),
             .init("conversation.get", ["conversationId": ""], "InvalidArgument", "conversationId"),
             .init("conversation.get", ["conversationId": long], "InvalidArgument", "conversationId"),
             .init("chat.accept", ["agentId": "alice", "conversationId": ""], "InvalidArgument", "conversationId"),
             .init("chat.end", ["agentId": "alice", "conversationId": long], "InvalidArgument", "conversationId"),
-            .init("sms.send", ["agentId": "alice", "conversationId": "", "text": "x"], "InvalidArgument", "conversationId"),
+            .init(
+                "sms.send", ["agentId": "alice", "conversationId": "", "text": "x"], "InvalidArgument", "conversationId"
+            ),
             .init("events.subscribe", ["filter": ["conversationId": ""]], "InvalidArgument", "filter.conversationId"),
             .init("carrier.status", ["messageId": "", "status": "sent"], "InvalidArgument", "messageId"),
             .init("carrier.status", ["messageId": long, "status": "sent"], "InvalidArgument", "messageId"),
@@ -202,13 +234,15 @@ struct DocsAgreementTests {
         .init("agent.view", ["agentId": "zed"], "UnknownAgent", ""),
         .init("recent.get", ["agentId": "zed"], "UnknownAgent", ""),
         .init("chat.end", ["agentId": "zed", "conversationId": "c-1"], "UnknownAgent", ""),
-        .init("directory.putAgent", ["agentId": "x", "displayName": "X", "services": ["nowhere"]], "UnknownService", ""),
+        .init(
+            "directory.putAgent", ["agentId": "x", "displayName": "X", "services": ["nowhere"]], "UnknownService", ""),
         .init("conversation.get", ["conversationId": "c-404"], "UnknownConversation", ""),
         .init("chat.end", ["agentId": "alice", "conversationId": "c-404"], "UnknownConversation", ""),
         .init("carrier.status", ["messageId": "m-404", "status": "sent"], "UnknownMessage", ""),
     ]
 
-    @Test("a value outside the method's enum, out of range or negative is InvalidArgument naming it; the shape is -32602")
+    @Test(
+        "a value outside the method's enum, out of range or negative is InvalidArgument naming it; the shape is -32602")
     func valuesTheMethodDoesNotAccept() async throws { try await Self.expectRefusals(Self.valueCases) }
 
     @Test("a malformed agent, service, template, conversation or message id is InvalidArgument in every method")
@@ -238,8 +272,12 @@ struct DocsAgreementTests {
             #expect(errors.contains(item.type), "\(item.method) does not list \(item.type)")
             let entry = try #require(catalogue[item.type])
             #expect(entry["code"] as? Int == item.code)
-            #expect((entry["methods"] as? [String])?.contains(item.method) == true, "errors.json: \(item.type) lacks \(item.method)")
-            if !item.field.isEmpty { #expect(entry["field"] as? Bool == true, "errors.json: \(item.type) sets data.field") }
+            #expect(
+                (entry["methods"] as? [String])?.contains(item.method) == true,
+                "errors.json: \(item.type) lacks \(item.method)")
+            if !item.field.isEmpty {
+                #expect(entry["field"] as? Bool == true, "errors.json: \(item.type) sets data.field")
+            }
         }
         try await server.stop()
     }
@@ -277,15 +315,18 @@ struct DocsAgreementTests {
 
     // MARK: 7. Which actor the built-in parts write as
 
-    @Test("parleyd --demo writes the directory as system (uid 0); --carrier-sim writes as carrier with the daemon's uid")
+    @Test(
+        "parleyd --demo writes the directory as system (uid 0); --carrier-sim writes as carrier with the daemon's uid")
     func builtInActors() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path, arguments: ["--carrier-sim", "--sim-delay", "1", "--sim-reply", "ok"])
+        let daemon = try await Daemon(
+            directory: dir.path, arguments: ["--carrier-sim", "--sim-delay", "1", "--sim-reply", "ok"])
         let client = try await TestClient.connect(path: daemon.socket)
         let subscriber = try await TestClient.connect(path: daemon.socket)
         try await subscriber.result("events.subscribe", ["after": 0, "filter": ["types": ["InboundReceived"]]])
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
-        try await client.result("sms.send", ["agentId": "alice", "serviceId": "support", "customerNumber": "+15557000111", "text": "hi"])
+        try await client.result(
+            "sms.send", ["agentId": "alice", "serviceId": "support", "customerNumber": "+15557000111", "text": "hi"])
         // The simulator answers sent, delivered, then the reply: once the reply is in, all three are.
         let reply = try #require(try await subscriber.next("events.event"))
         let replyEvent = try #require((reply["params"] as? [String: Any])?["event"] as? [String: Any])

@@ -16,26 +16,33 @@ struct AuditDamageTests {
         let engine = try openEngine(dir.path, mapSize: 4 << 20)
         try run(engine, directoryCommands + [.login(Login(agentId: "ann"))])
         for batch in 0..<10 {
-            let outcomes = try engine.execute((0..<30).map { i in
-                let n = batch * 30 + i
-                return CommandRequest(.send(SendMessage(
-                    agentId: "ann", serviceId: "sales", customerNumber: "+1555300\(String(format: "%04d", n % 40))",
-                    text: "message \(String(format: "%04d", n))"
-                )), actor: frontend)
-            })
+            let outcomes = try engine.execute(
+                (0..<30).map { i in
+                    let n = batch * 30 + i
+                    return CommandRequest(
+                        .send(
+                            SendMessage(
+                                agentId: "ann", serviceId: "sales",
+                                customerNumber: "+1555300\(String(format: "%04d", n % 40))",
+                                text: "message \(String(format: "%04d", n))"
+                            )), actor: frontend)
+                })
             #expect(outcomes.allSatisfy { $0.result != nil })
         }
-        let middle = try #require(try allEvents(engine).first { event in
-            if case .messageSent(let e) = event.recorded.event { return e.text == "message 0150" }
-            return false
-        }).recorded.position
+        let middle = try #require(
+            try allEvents(engine).first { event in
+                if case .messageSent(let e) = event.recorded.event { return e.text == "message 0150" }
+                return false
+            }
+        ).recorded.position
         return (dir, engine.head, middle)
     }
 
     /// Verifies `dir` as `parley audit verify` does.
     static func audit(_ dir: TemporaryDirectory, expectedHead: LogHead? = nil) throws -> Auditor.Report {
         let log = try EventLog(path: dir.child(Engine.logFile), readOnly: true, mapSize: 4 << 20)
-        let projections = try ProjectionDatabase(path: dir.child(Engine.projectionsFile), readOnly: true, mapSize: 4 << 20)
+        let projections = try ProjectionDatabase(
+            path: dir.child(Engine.projectionsFile), readOnly: true, mapSize: 4 << 20)
         return try Auditor(log: log, projections: projections).verify(expectedHead: expectedHead)
     }
 
@@ -48,7 +55,8 @@ struct AuditDamageTests {
             let key = Key.bigEndian(position)
             var value = try #require(try txn.get(events, key).map { Array($0) })
             let text = Array("message 0150".utf8)
-            let at = try #require((0...(value.count - text.count)).first { value[$0..<($0 + text.count)].elementsEqual(text) })
+            let at = try #require(
+                (0...(value.count - text.count)).first { value[$0..<($0 + text.count)].elementsEqual(text) })
             value[at + text.count - 1] ^= 0x01  // "0150" → "0151"
             if rehash {
                 let changed = try value.withUnsafeBytes { try StoredEvent(decoding: $0) }
@@ -90,18 +98,21 @@ struct AuditDamageTests {
         }()
         let report = try Self.audit(dir, expectedHead: head)
         #expect(report.findings.map(\.position) == [middle], "\(report.findings)")
-        #expect(report.findings.first?.problem.hasPrefix("hash does not match the event's bytes") == true, "\(report.findings)")
+        #expect(
+            report.findings.first?.problem.hasPrefix("hash does not match the event's bytes") == true,
+            "\(report.findings)")
         #expect(report.events == Int(head.position))
         #expect(report.chainCheckedFrom == 1 && report.chainCheckedThrough == head.position)
         #expect(report.valuesChecked == Int(head.position) - (decodes ? 0 : 1))
         #expect(report.replayedThrough == middle - 1 && report.replayStoppedAt == middle)
         #expect(report.projectionsCheckpoint == head.position && report.projectionsCheckedAt == nil)
         #expect(!report.indexesChecked)
-        #expect(report.notes == [
-            Self.replayNote("damaged event", at: middle),
-            Self.projectionsNote("damaged event", at: middle, checkpoint: head.position),
-            "stream and idempotency indexes not checked: the log is damaged",
-        ])
+        #expect(
+            report.notes == [
+                Self.replayNote("damaged event", at: middle),
+                Self.projectionsNote("damaged event", at: middle, checkpoint: head.position),
+                "stream and idempotency indexes not checked: the log is damaged",
+            ])
     }
 
     @Test("a deleted event is one finding: the gap, at the missing position")
@@ -116,10 +127,11 @@ struct AuditDamageTests {
         #expect(report.valuesChecked == Int(head.position) - 1)
         #expect(report.replayedThrough == middle - 1 && report.replayStoppedAt == middle)
         #expect(report.projectionsCheckedAt == nil)
-        #expect(report.notes.prefix(2) == [
-            Self.replayNote("missing event", at: middle),
-            Self.projectionsNote("missing event", at: middle, checkpoint: head.position),
-        ])
+        #expect(
+            report.notes.prefix(2) == [
+                Self.replayNote("missing event", at: middle),
+                Self.projectionsNote("missing event", at: middle, checkpoint: head.position),
+            ])
     }
 
     @Test("two swapped events are two findings, at the two positions")
@@ -128,16 +140,21 @@ struct AuditDamageTests {
         try tamper(dir, .swap, at: middle)
         let report = try Self.audit(dir, expectedHead: head)
         #expect(report.findings.map(\.position) == [middle, middle + 1], "\(report.findings)")
-        #expect(report.findings.first?.problem.contains("holds the event of position \(middle + 1)") == true, "\(report.findings)")
-        #expect(report.findings.last?.problem.contains("holds the event of position \(middle)") == true, "\(report.findings)")
+        #expect(
+            report.findings.first?.problem.contains("holds the event of position \(middle + 1)") == true,
+            "\(report.findings)")
+        #expect(
+            report.findings.last?.problem.contains("holds the event of position \(middle)") == true,
+            "\(report.findings)")
         #expect(report.events == Int(head.position))
         #expect(report.chainCheckedThrough == head.position)
         #expect(report.valuesChecked == Int(head.position))
         #expect(report.replayedThrough == middle - 1 && report.replayStoppedAt == middle)
-        #expect(report.notes.prefix(2) == [
-            Self.replayNote("damaged event", at: middle),
-            Self.projectionsNote("damaged event", at: middle, checkpoint: head.position),
-        ])
+        #expect(
+            report.notes.prefix(2) == [
+                Self.replayNote("damaged event", at: middle),
+                Self.projectionsNote("damaged event", at: middle, checkpoint: head.position),
+            ])
     }
 
     @Test("the last event removed is one finding at its position, with or without the recorded head")
@@ -148,16 +165,20 @@ struct AuditDamageTests {
             let report = try Self.audit(dir, expectedHead: expected)
             #expect(report.findings.map(\.position) == [head.position], "\(report.findings)")
             let problem = report.findings.first?.problem ?? ""
-            #expect(problem.contains("the projections were built up to position \(head.position) but the log ends at \(head.position - 1)"))
+            #expect(
+                problem.contains(
+                    "the projections were built up to position \(head.position) but the log ends at \(head.position - 1)"
+                ))
             #expect(problem.contains("its head was recorded at \(head.position)") == (expected != nil), "\(problem)")
             #expect(report.events == Int(head.position) - 1)
             #expect(report.chainCheckedThrough == head.position - 1)
             #expect(report.replayedThrough == head.position - 1 && report.replayStoppedAt == nil)
             #expect(report.projectionsCheckedAt == nil)
-            #expect(report.notes == [
-                "projections not compared: the stored ones are at position \(head.position), past the log's last event \(head.position - 1)",
-                "stream and idempotency indexes not checked: events are missing from its end",
-            ])
+            #expect(
+                report.notes == [
+                    "projections not compared: the stored ones are at position \(head.position), past the log's last event \(head.position - 1)",
+                    "stream and idempotency indexes not checked: events are missing from its end",
+                ])
         }
     }
 
@@ -172,10 +193,11 @@ struct AuditDamageTests {
         #expect(report.chainCheckedThrough == head.position)
         #expect(report.valuesChecked == Int(head.position))
         #expect(report.replayedThrough == middle && report.replayStoppedAt == middle + 1)
-        #expect(report.notes.prefix(2) == [
-            Self.replayNote("damaged event", at: middle + 1),
-            Self.projectionsNote("damaged event", at: middle + 1, checkpoint: head.position),
-        ])
+        #expect(
+            report.notes.prefix(2) == [
+                Self.replayNote("damaged event", at: middle + 1),
+                Self.projectionsNote("damaged event", at: middle + 1, checkpoint: head.position),
+            ])
     }
 
     @Test("damage past the first is found too, each once")
@@ -197,12 +219,21 @@ struct AuditDamageTests {
         #expect(result.status == 1, "\(result.stdout) \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         #expect(lines.contains("events:      \(head.position)"), "\(result.stdout)")
-        #expect(lines.contains("chain:       positions 1…\(head.position) (hashes, prevHash links, gapless positions, stream versions)"))
+        #expect(
+            lines.contains(
+                "chain:       positions 1…\(head.position) (hashes, prevHash links, gapless positions, stream versions)"
+            ))
         #expect(lines.contains("values:      \(head.position) events (every event that decodes)"))
-        #expect(lines.contains("replay:      positions 1…\(middle - 1) (domain invariants, projections); stopped at \(middle)"))
+        #expect(
+            lines.contains(
+                "replay:      positions 1…\(middle - 1) (domain invariants, projections); stopped at \(middle)"))
         #expect(lines.contains("projections: not compared"))
-        #expect(lines.contains("NOTE     " + Self.projectionsNote("damaged event", at: middle, checkpoint: head.position)))
-        #expect(lines.filter { $0.hasPrefix("FINDING") } == ["FINDING  position \(middle): hash does not match the event's bytes"])
+        #expect(
+            lines.contains("NOTE     " + Self.projectionsNote("damaged event", at: middle, checkpoint: head.position)))
+        #expect(
+            lines.filter { $0.hasPrefix("FINDING") } == [
+                "FINDING  position \(middle): hash does not match the event's bytes"
+            ])
         #expect(lines.last == "1 finding(s)")
         #expect(!result.stderr.contains("\r"), "no progress line when stderr is not a terminal")
     }

@@ -60,6 +60,30 @@ struct ToolTests {
         #expect((report["findings"] as? [Any])?.isEmpty == true)
     }
 
+    @Test("projections of another format: verify, stats and backup check and copy the log without them")
+    func projectionsOfAnotherFormat() throws {
+        let dir = try TemporaryDirectory()
+        let (head, count) = try fixture(dir)
+        try editProjections(dir) { txn, meta, _ in
+            try txn.put(meta, key: Key.of("format"), value: Key.of("parley-projections/1"))
+        }
+        let verify = try parley(["audit", "verify", "--data", dir.path, "--json"])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stderr.contains("format parley-projections/1, not \(ProjectionDatabase.format)"), "\(verify.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any])
+        #expect(report["events"] as? Int == count)
+        #expect((report["findings"] as? [Any])?.isEmpty == true)
+        #expect(report["projectionsCheckedAt"] == nil || report["projectionsCheckedAt"] is NSNull)
+        let stats = try parley(["stats", "--data", dir.path])
+        #expect(stats.status == 0, "\(stats.stdout) \(stats.stderr)")
+        let target = dir.child("backup")
+        let backup = try parley(["backup", "--data", dir.path, "--to", target])
+        #expect(backup.status == 0, "\(backup.stdout) \(backup.stderr)")
+        #expect(FileManager.default.fileExists(atPath: DataDirectory(target).log))
+        #expect(!FileManager.default.fileExists(atPath: DataDirectory(target).projections), "derived: rebuilt on the copy")
+        #expect(head.position == UInt64(count))
+    }
+
     @Test("tampering makes audit verify exit 1 naming the position", arguments: Tampering.allCases)
     func tampering(_ tampering: Tampering) throws {
         let dir = try TemporaryDirectory()

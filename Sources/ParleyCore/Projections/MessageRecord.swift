@@ -34,8 +34,10 @@ public struct MessageLocation: Sendable, Hashable, Codable, BinaryCodable {
     }
 }
 
-/// One line of a transcript.
-public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
+/// One line of a transcript. Its JSON (in `conversation.get`, `recent.get`, `carrier.pending`)
+/// has its fields by name and, for clients of protocol version 1 written before messages carried
+/// several references, `carrierReference`: the first of `carrierReferences` (deprecated).
+public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
     public var messageId: String
     public var conversationId: String
     public var sequence: UInt64
@@ -90,12 +92,44 @@ public struct MessageRecord: Sendable, Hashable, Codable, BinaryCodable {
         self.submission = submission
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case messageId, conversationId, sequence, position, timestamp, direction, from, to, text, attachments
+        case agentId, segments, status, statusDetail, carrierReferences, carrierReference, inReplyTo, submission
+    }
+
+    /// Encodes the fields by name; absent optionals are left out.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(messageId, forKey: .messageId)
+        try c.encode(conversationId, forKey: .conversationId)
+        try c.encode(sequence, forKey: .sequence)
+        try c.encode(position, forKey: .position)
+        try c.encode(timestamp, forKey: .timestamp)
+        try c.encode(direction, forKey: .direction)
+        try c.encode(from, forKey: .from)
+        try c.encode(to, forKey: .to)
+        try c.encode(text, forKey: .text)
+        try c.encode(attachments, forKey: .attachments)
+        try c.encodeIfPresent(agentId, forKey: .agentId)
+        try c.encode(segments, forKey: .segments)
+        try c.encodeIfPresent(status, forKey: .status)
+        try c.encodeIfPresent(statusDetail, forKey: .statusDetail)
+        try c.encode(carrierReferences, forKey: .carrierReferences)
+        try c.encodeIfPresent(carrierReferences.first, forKey: .carrierReference)
+        try c.encodeIfPresent(inReplyTo, forKey: .inReplyTo)
+        try c.encodeIfPresent(submission, forKey: .submission)
+    }
+
     /// Where the record sits.
     public var location: MessageLocation { MessageLocation(conversationId: conversationId, sequence: sequence) }
 
     /// Whether an outbound message still waits for a carrier to accept it: it is `queued` and
     /// no carrier has given a reference for it. Connectors submit exactly these.
     public var awaitsCarrier: Bool { direction == .outbound && status == .queued && carrierReferences.isEmpty }
+
+    /// Whether an outbound message a carrier accepted still waits for its final status
+    /// (`delivered`, `undelivered` or `failed`).
+    public var awaitsReport: Bool { direction == .outbound && !awaitsCarrier && (status?.rank ?? 2) < 2 }
 
     /// Writes the fields in declaration order.
     public func encode(to writer: inout BinaryWriter) {

@@ -73,10 +73,20 @@ extension ProjectionReading {
     /// Outbound messages no carrier has accepted yet, oldest first, sent after log position
     /// `after` (exclusive) when given: what a carrier connector must still submit.
     public func awaitingCarrier(after: UInt64? = nil, limit: Int = .max) throws -> [MessageRecord] {
-        try scan(.awaitingCarrier, prefix: [], after: after.map(Key.bigEndian), limit: limit).map { entry in
+        try messages(in: .awaitingCarrier, after: after, limit: limit)
+    }
+
+    /// Outbound messages a carrier accepted that have no final status yet, oldest first, sent
+    /// after log position `after` (exclusive) when given: what a connector still owes a report for.
+    public func awaitingReport(after: UInt64? = nil, limit: Int = .max) throws -> [MessageRecord] {
+        try messages(in: .awaitingReport, after: after, limit: limit)
+    }
+
+    private func messages(in table: Table, after: UInt64?, limit: Int) throws -> [MessageRecord] {
+        try scan(table, prefix: [], after: after.map(Key.bigEndian), limit: limit).map { entry in
             let id = String(decoding: entry.value, as: UTF8.self)
             guard let message = try message(id) else {
-                throw BinaryDecodingError(reason: "awaitingCarrier names unknown message \(id)")
+                throw BinaryDecodingError(reason: "\(table.name) names unknown message \(id)")
             }
             return message
         }

@@ -168,14 +168,24 @@ public struct Projector<Store: ProjectionWriting> {
             message.statusDetail = e.detail
             changed = true
         }
-        if let reference = e.carrierReference, !message.carrierReferences.contains(reference) {
+        // A reference that already names another message stays with it (logs written before
+        // every reference was indexed may hold one given to two messages).
+        if let reference = e.carrierReference, !message.carrierReferences.contains(reference),
+            try store.messageId(carrierReference: reference) == nil
+        {
             message.carrierReferences.append(reference)
             try store.put(.carrierReferences, Key.of(reference), Key.of(e.messageId))
             changed = true
         }
         guard changed else { return }
         try store.put(.transcripts, location.transcriptKey, message.binaryEncoded)
-        if !message.awaitsCarrier { try store.delete(.awaitingCarrier, Key.bigEndian(message.position)) }
+        let key = Key.bigEndian(message.position)
+        try store.delete(.awaitingCarrier, key)
+        if message.awaitsReport {
+            try store.put(.awaitingReport, key, Key.of(e.messageId))
+        } else {
+            try store.delete(.awaitingReport, key)
+        }
     }
 
     private func messageSubmitted(_ e: MessageSubmitted, _ recorded: RecordedEvent) throws {

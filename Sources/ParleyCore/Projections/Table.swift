@@ -34,6 +34,9 @@ public enum Table: UInt8, Sendable, CaseIterable {
     /// u64-BE position of the `MessageSent` → message id: outbound messages no carrier has
     /// accepted yet (``MessageRecord/awaitsCarrier``), in the order they were sent.
     case awaitingCarrier
+    /// u64-BE position of the `MessageSent` → message id: outbound messages a carrier accepted
+    /// (or that left `queued`) with no final status yet (``MessageRecord/awaitsReport``).
+    case awaitingReport
 
     /// The LMDB database name.
     public var name: String {
@@ -54,6 +57,7 @@ public enum Table: UInt8, Sendable, CaseIterable {
         case .agentChats: "agentChats"
         case .pendingRequests: "pendingRequests"
         case .awaitingCarrier: "awaitingCarrier"
+        case .awaitingReport: "awaitingReport"
         }
     }
 }

@@ -25,7 +25,8 @@ struct WaitTimedOut: Error, CustomStringConvertible {
 /// Polls `condition` every `interval` until it holds. After `timeout` it records an issue
 /// naming `what` and throws ``WaitTimedOut``.
 func waitUntil(
-    _ what: @autoclosure () -> String, timeout: Duration = Patience.timeout, every interval: Duration = .milliseconds(10),
+    _ what: @autoclosure () -> String, timeout: Duration = Patience.timeout,
+    every interval: Duration = .milliseconds(10),
     sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
@@ -41,7 +42,9 @@ func waitUntil(
 
 /// The value `body` produces, or nil when it has produced none after `timeout` (the task is
 /// then cancelled).
-func withTimeout<T: Sendable>(_ timeout: Duration = Patience.timeout, _ body: @escaping @Sendable () async -> T?) async -> T? {
+func withTimeout<T: Sendable>(_ timeout: Duration = Patience.timeout, _ body: @escaping @Sendable () async -> T?) async
+    -> T?
+{
     await withTaskGroup(of: T?.self) { group in
         group.addTask { await body() }
         group.addTask {
