@@ -159,19 +159,32 @@ struct ToolTests {
             expected = try engine.projections.dump()
         }
         var generator = SplitMix64(seed: 42)
-        for _ in 0..<8 {
+        let scratch = DataDirectory(dir.path).projections + ".rebuild"
+        var killedMidRebuild = 0
+        for round in 0..<8 {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: try parleyExecutable())
             child.arguments = ["projections", "rebuild", "--data", dir.path]
             child.standardOutput = FileHandle.nullDevice
             child.standardError = FileHandle.nullDevice
             try child.run()
-            usleep(UInt32.random(in: 1_000...120_000, using: &generator))
+            // Odd rounds kill as soon as the rebuild has begun writing its scratch file (however
+            // slow the machine); even rounds at a random moment, which may be before or after.
+            if round % 2 == 1 {
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !FileManager.default.fileExists(atPath: scratch), child.isRunning, ContinuousClock.now < deadline {
+                    usleep(1_000)
+                }
+                if child.isRunning, FileManager.default.fileExists(atPath: scratch) { killedMidRebuild += 1 }
+            } else {
+                usleep(UInt32.random(in: 1_000...120_000, using: &generator))
+            }
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
             let engine = try openEngine(dir.path)
             expectSameDump(try engine.projections.dump(), expected)
         }
+        #expect(killedMidRebuild > 0, "no round caught the rebuild at work")
     }
 
     @Test("a backup taken under write load verifies and matches the log up to its head")
