@@ -90,8 +90,9 @@ public final class Session: Sendable {
         sink.close()
     }
 
-    /// Handles one line. Refusals that need no work are answered inline, so a client flooding
-    /// bad lines is slowed by its own unread answers instead of piling up tasks.
+    /// Handles one line. Refusals that need no work (a bad line, an unknown method, a missing
+    /// role, shutdown) are answered inline, so a client flooding bad lines is slowed by its own
+    /// unread answers instead of piling up tasks.
     private func receive(_ line: [UInt8], group: inout DiscardingTaskGroup) async {
         let request: Request
         switch Request.parse(line, maxDepth: context.limits.maxDepth) {
@@ -99,6 +100,11 @@ public final class Session: Sendable {
             await send(responses.error(id: failure.id, failure.error))
             return
         case .success(let parsed): request = parsed
+        }
+        let route = Router.route(method: request.method, roles: peer.roles, shuttingDown: context.isShuttingDown)
+        if case .refuse(let refusal) = route {
+            await send(responses.error(id: request.id, refusal))
+            return
         }
         let admitted = state.withLockedValue { state -> Bool in
             guard state.inFlight < context.limits.maxInFlight else { return false }
@@ -111,7 +117,7 @@ public final class Session: Sendable {
         }
         // Commands are queued with the writer here, in arrival order; answers are awaited concurrently.
         var queued: (Method, Command, CommandTicket)?
-        if let method = Method(rawValue: request.method), method.isCommand, method.allows(peer.roles), !context.isShuttingDown {
+        if case .command(let method) = route {
             do {
                 let (command, ticket) = try handlers.enqueue(method, request.params)
                 queued = (method, command, ticket)
@@ -132,16 +138,16 @@ public final class Session: Sendable {
                     await self.send(self.responses.error(id: request.id, .internalError("\(error)")))
                 }
             } else {
-                await self.handle(request)
+                await self.handle(request, route)
             }
             self.state.withLockedValue { $0.inFlight -= 1 }
         }
     }
 
-    /// Answers one request.
-    func handle(_ request: Request) async {
+    /// Answers one request that ``Router`` sent on `route`.
+    func handle(_ request: Request, _ route: Route) async {
         do {
-            let (result, then) = try await answer(request)
+            let (result, then) = try await answer(request, route)
             await send(responses.result(id: request.id, json: result))
             then?()
         } catch let error as ProtocolError {
@@ -152,20 +158,18 @@ public final class Session: Sendable {
     }
 
     /// The answer's JSON, and what to start once it has been written.
-    private func answer(_ request: Request) async throws -> (String, (@Sendable () -> Void)?) {
-        guard let method = Method(rawValue: request.method) else { throw ProtocolError.methodNotFound(request.method) }
-        guard method.allows(peer.roles) else { throw ProtocolError.permissionDenied(method: method.rawValue, roles: peer.roles) }
-        if context.isShuttingDown && method != .eventsUnsubscribe { throw ProtocolError.shuttingDown }
-        switch method {
-        case .rpcDiscover:
+    private func answer(_ request: Request, _ route: Route) async throws -> (String, (@Sendable () -> Void)?) {
+        switch route {
+        case .refuse(let refusal): throw refusal
+        case .discover:
             try request.params.finish()
             return (OpenRPC.document, nil)
-        case .eventsSubscribe: return try subscribe(request.params)
-        case .eventsUnsubscribe: return (try await unsubscribe(request.params), nil)
-        case _ where method.isCommand:
+        case .subscribe: return try subscribe(request.params)
+        case .unsubscribe: return (try await unsubscribe(request.params), nil)
+        case .command(let method):
             let (command, ticket) = try handlers.enqueue(method, request.params)
             return (try await handlers.answer(method, command, ticket), nil)
-        default: return (try handlers.query(method, request.params), nil)
+        case .query(let method): return (try handlers.query(method, request.params), nil)
         }
     }
 
