@@ -150,7 +150,10 @@ public struct Auditor {
             )
         }
 
-        let (findings, leftOff) = Self.merged(collected)
+        // One finding per position, the problems of a position joined.
+        let (findings, leftOff) = collected.mergedByPosition(\.position, limit: Self.maximumFindings) {
+            $0.problem.addProblem($1.problem)
+        }
         return Report(
             events: chain.events, chainCheckedFrom: chain.checked?.lowerBound ?? 0,
             chainCheckedThrough: chain.checked?.upperBound ?? 0,
@@ -160,25 +163,6 @@ public struct Auditor {
             indexesChecked: indexesChecked, notes: notes,
             findings: findings, findingsLeftOff: leftOff + chain.findingsLeftOff + replay.findingsLeftOff
         )
-    }
-
-    /// One finding per position, in log order (findings of no position last, in the order
-    /// found), the problems of one position joined by "; "; at most ``maximumFindings``.
-    static func merged(_ findings: [Finding]) -> (findings: [Finding], leftOff: Int) {
-        let ordered = findings.enumerated().sorted { a, b in
-            (a.element.position ?? .max, a.offset) < (b.element.position ?? .max, b.offset)
-        }.map(\.element)
-        var merged: [Finding] = []
-        for finding in ordered {
-            if let position = finding.position, let last = merged.last, last.position == position {
-                if !last.problem.contains(finding.problem) {
-                    merged[merged.count - 1].problem += "; " + finding.problem
-                }
-            } else {
-                merged.append(finding)
-            }
-        }
-        return (Array(merged.prefix(maximumFindings)), max(0, merged.count - maximumFindings))
     }
 
     /// What the replay pass found and gathered.

@@ -193,25 +193,11 @@ private struct Walk {
             for link in links { note(link.at, "prevHash names an event the log does not hold at \(before)") }
         }
         waiting = [:]
-        var findings: [ChainVerifier.Finding] = []
-        var leftOff = 0
-        var skipped: UInt64?
-        for problem in problems.enumerated().sorted(by: {
-            ($0.element.position, $0.offset) < ($1.element.position, $1.offset)
-        }).map(\.element) {
-            if let last = findings.last, last.position == problem.position {
-                if !last.problem.contains(problem.problem) {
-                    findings[findings.count - 1].problem += "; " + problem.problem
-                }
-                findings[findings.count - 1].missing = last.missing || problem.missing
-            } else if findings.count < ChainVerifier.maximumFindings {
-                findings.append(
-                    ChainVerifier.Finding(
-                        position: problem.position, problem: problem.problem, missing: problem.missing))
-            } else if skipped != problem.position {
-                skipped = problem.position
-                leftOff += 1
-            }
+        let (findings, leftOff) = problems.map {
+            ChainVerifier.Finding(position: $0.position, problem: $0.problem, missing: $0.missing)
+        }.mergedByPosition(\.position, limit: ChainVerifier.maximumFindings) { first, later in
+            first.problem.addProblem(later.problem)
+            first.missing = first.missing || later.missing
         }
         return ChainVerifier.Report(
             events: count, head: head, findings: findings, findingsLeftOff: leftOff + problemsLeftOff)
