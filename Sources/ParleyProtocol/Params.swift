@@ -189,15 +189,12 @@ public struct Params: Sendable {
     /// An optional server-assigned id (see ``serverId(_:)``).
     public mutating func optionalServerId(_ key: String) throws(ProtocolError) -> String? {
         guard let value = try optionalString(key) else { return nil }
-        if value.isEmpty { throw .invalidArgument(name(key), "must not be empty") }
-        if value.utf8.count > Limits.reference { throw .invalidArgument(name(key), "longer than \(Limits.reference) bytes") }
+        do { try Rejection.checkKey(value, field: name(key)) } catch { throw .rejected(error) }
         return value
     }
 
     private static func checkIdentifier(_ value: String, field: String) throws(ProtocolError) {
-        guard Identifier.isValid(value) else {
-            throw .invalidArgument(field, "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
-        }
+        do { try Rejection.checkIdentifier(value, field: field) } catch { throw .rejected(error) }
     }
 
     /// Refuses any parameter no accessor asked for.

@@ -57,20 +57,13 @@ public struct Decider<State: ProjectionReading> {
     }
 
     /// Ids are looked up as LMDB keys: 1 to `Limits.reference` bytes.
-    func requireKey(_ value: String, field: String) throws {
-        guard !value.isEmpty else { throw Rejection.invalidArgument(field: field, reason: "must not be empty") }
-        try requireLength(value, field: field, maxBytes: Limits.reference)
-    }
+    func requireKey(_ value: String, field: String) throws { try Rejection.checkKey(value, field: field) }
 
     func requireNumber(_ value: String, field: String) throws {
         guard PhoneNumber.isValid(value) else { throw Rejection.invalidNumber(field: field, value: value) }
     }
 
-    func requireIdentifier(_ value: String, field: String) throws {
-        guard Identifier.isValid(value) else {
-            throw Rejection.invalidArgument(field: field, reason: "use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")
-        }
-    }
+    func requireIdentifier(_ value: String, field: String) throws { try Rejection.checkIdentifier(value, field: field) }
 
     func requireText(_ value: String, field: String, maxBytes: Int) throws {
         guard !value.isEmpty else { throw Rejection.invalidArgument(field: field, reason: "must not be empty") }
@@ -78,8 +71,7 @@ public struct Decider<State: ProjectionReading> {
     }
 
     func requireLength(_ value: String?, field: String, maxBytes: Int) throws {
-        guard let value, value.utf8.count > maxBytes else { return }
-        throw Rejection.invalidArgument(field: field, reason: "longer than \(maxBytes) bytes")
+        try Rejection.checkLength(value, field: field, maxBytes: maxBytes)
     }
 
     func requireAttachments(_ attachments: [Attachment]) throws {
