@@ -37,13 +37,11 @@ public struct LogStatistics: Sendable, Encodable {
         }
         let projectionsPath = DataDirectory(directory).projections
         var checkpoint: UInt64?
-        if FileManager.default.fileExists(atPath: projectionsPath) {
-            do {
-                let projections = try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20)
-                checkpoint = try projections.read { try $0.checkpoint() }
-            } catch StoreError.incompatibleFormat {
-                checkpoint = nil  // another version's projections: rebuilt by the daemon at its next start
-            }
+        // Another version's projections have no checkpoint to give: the daemon rebuilds them at its next start.
+        if FileManager.default.fileExists(atPath: projectionsPath),
+            let projections = try ProjectionDatabase.ifCurrentFormat(path: projectionsPath)
+        {
+            checkpoint = try projections.read { try $0.checkpoint() }
         }
         let info = log.environment.info()
         func size(_ path: String) -> Int { ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0 }

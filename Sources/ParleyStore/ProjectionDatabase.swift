@@ -36,9 +36,7 @@ public final class ProjectionDatabase: Sendable {
             for table in Table.allCases {
                 databases.append(try environment.openDatabase(table.name, create: !readOnly))
                 if readOnly, table == .meta, let meta = databases.first {
-                    let found = try environment.read { txn in
-                        try txn.get(meta, Key.of("format")).map { String(decoding: $0, as: UTF8.self) }
-                    }
+                    let found = try environment.read { txn in try Self.storedFormat(in: txn, meta: meta) }
                     guard found == Self.format else { throw StoreError.incompatibleFormat(found: found ?? "none") }
                 }
             }
@@ -66,7 +64,11 @@ public final class ProjectionDatabase: Sendable {
 
     /// The stored format marker, if any.
     func storedFormat(in txn: ReadTransaction) throws -> String? {
-        try txn.get(database(.meta), Key.of("format")).map { String(decoding: $0, as: UTF8.self) }
+        try Self.storedFormat(in: txn, meta: database(.meta))
+    }
+
+    private static func storedFormat(in txn: ReadTransaction, meta: Database) throws -> String? {
+        try txn.get(meta, Key.of("format")).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Runs `body` over a read-only view of the projections, in one short read transaction.
