@@ -139,8 +139,7 @@ public final class CarrierSimulator: Service, Sendable {
             // Not accepted by any carrier: submit unless another connector has.
             var seen = Set<String>()
             var subscribed = false
-            var asOf: UInt64?
-            asOf = await pages(
+            let asOf = await pages(
                 client, accepted: false,
                 firstPage: { firstAsOf in
                     // Live events after the first page's state; later pages may repeat some of them.
@@ -156,7 +155,7 @@ public final class CarrierSimulator: Service, Sendable {
                 start(.submit(message))
             }
             guard let catchUpAsOf = asOf, subscribed else { return }
-            while let notification = await notifications.next() {
+            live: while let notification = await notifications.next() {
                 switch notification {
                 case .event(let params):
                     guard let message = OutboundMessage(sentEvent: params) else { continue }
@@ -170,8 +169,8 @@ public final class CarrierSimulator: Service, Sendable {
                     if reason == "shutdown" { return }
                     logger.warning(
                         "carrier simulator subscription ended; following again", metadata: ["reason": "\(reason)"])
+                    break live
                 }
-                if case .end = notification { break }
             }
             if Task.isCancelled { return }
         }
