@@ -31,22 +31,6 @@ private func expectResultMatchesSchema(
         "\(method) answers undocumented \(Set(result.keys).subtracting(properties))", sourceLocation: sourceLocation)
 }
 
-/// An error answer's code, data.type and data.field.
-private struct Refusal: CustomStringConvertible {
-    var code: Int?
-    var type: String?
-    var field: String?
-    var description: String { "\(code.map(String.init) ?? "nil") \(type ?? "nil") \(field ?? "nil")" }
-
-    init?(_ answer: [String: Any]) {
-        guard let error = answer["error"] as? [String: Any] else { return nil }
-        code = error["code"] as? Int
-        let data = error["data"] as? [String: Any]
-        type = data?["type"] as? String
-        field = data?["field"] as? String
-    }
-}
-
 /// A request that must be refused with `type` naming `field`.
 private struct RefusalCase: Sendable, CustomTestStringConvertible {
     let method: String
@@ -259,7 +243,7 @@ struct DocsAgreementTests {
         for item in cases {
             let head = server.engine.head.position
             let answer = try await client.call(item.method, item.params.value)
-            guard let refusal = Refusal(answer) else {
+            guard let refusal = AnswerError(answer) else {
                 Issue.record("\(item.testDescription) must be refused: \(answer)")
                 continue
             }
@@ -308,7 +292,7 @@ struct DocsAgreementTests {
         let server = try await TestServer()
         let client = try await server.connect()
         let answer = try await client.call("carrier.inbound", ["from": "555-0100", "to": "+15550100100", "text": "x"])
-        let refusal = try #require(Refusal(answer))
+        let refusal = try #require(AnswerError(answer))
         #expect(refusal.type == "InvalidNumber" && refusal.field == "from", "\(answer)")
         try await server.stop()
     }

@@ -12,23 +12,6 @@ private let demoHead = 7
 private let supportNumber = "+15550100100"
 private let aliceDid = "+15550100201"
 
-/// The `error` member of an answer: code, data.type, data.field, and the answer's id.
-private struct AnswerError {
-    var code: Int?
-    var type: String?
-    var field: String?
-    var retryable: Bool?
-
-    init?(_ answer: [String: Any]) {
-        guard let error = answer["error"] as? [String: Any] else { return nil }
-        code = error["code"] as? Int
-        let data = error["data"] as? [String: Any]
-        type = data?["type"] as? String
-        field = data?["field"] as? String
-        retryable = data?["retryable"] as? Bool
-    }
-}
-
 /// Starts a server and connects as root, checking the greeting says admin.
 private func start(sourceLocation: SourceLocation = #_sourceLocation) async throws -> (TestServer, TestClient) {
     let server = try await TestServer()

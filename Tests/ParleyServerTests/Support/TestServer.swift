@@ -284,3 +284,21 @@ final class InProcessClient: @unchecked Sendable {
 func jsonLine(_ object: [String: Any]) -> String {
     String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
 }
+
+/// The `error` member of an answer: code, data.type, data.field and data.retryable.
+struct AnswerError {
+    var code: Int?
+    var type: String?
+    var field: String?
+    var retryable: Bool?
+
+    /// Nil when the answer is not an error.
+    init?(_ answer: [String: Any]) {
+        guard let error = answer["error"] as? [String: Any] else { return nil }
+        code = error["code"] as? Int
+        let data = error["data"] as? [String: Any]
+        type = data?["type"] as? String
+        field = data?["field"] as? String
+        retryable = data?["retryable"] as? Bool
+    }
+}
