@@ -1,5 +1,9 @@
 # Parley: `make run` starts the daemon on ./data, `make test` runs the test suite.
 SWIFT ?= swift
+SHELL := /bin/bash
+# A crash in the test process prints its message and the crashed thread's frames, not every
+# register and image: CI keeps only the tail of the output.
+TEST_BACKTRACE ?= enable=yes,interactive=no,color=no,threads=crashed,registers=none,images=none
 
 .PHONY: setup build test run clean check-sanitizers bench format
 
@@ -17,9 +21,12 @@ build: setup
 	$(SWIFT) build
 
 # One debug build (tests and executables together), then the whole suite, then 50 daemon kills.
+# The suite's output also goes to .build/test-output.log; on failure tools/test-summary repeats
+# the failures, a crash and the tests that were running, where the tail of the output shows them.
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	set -o pipefail; SWIFT_BACKTRACE=$(TEST_BACKTRACE) $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log \
+		|| { tools/test-summary .build/test-output.log; exit 1; }
 	PARLEY_CRASH_TEST_NO_BUILD=1 tools/crash-test
 
 # The suite under ThreadSanitizer and AddressSanitizer (separate build folders; slow; the

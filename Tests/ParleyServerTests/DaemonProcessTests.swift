@@ -157,12 +157,16 @@ final class OutputCollector: @unchecked Sendable {
     private var data = Data()
     private let ended = DispatchSemaphore(value: 0)
 
+    /// Reads `handle` until its end. Plain `read(2)`: Foundation's `availableData` stops the
+    /// whole test process (`fatalError`) on any read error, where this loop ends the output.
     init(_ handle: FileHandle) {
         Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 65536)
             while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.withLock { data.append(chunk) }
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 { break }
+                lock.withLock { data.append(contentsOf: chunk[..<count]) }
             }
             ended.signal()
         }.start()
