@@ -2,15 +2,19 @@ import Foundation
 public import Logging
 import ParleyCore
 public import ParleyStore
-import Synchronization
+import ParleyProtocol
 
 /// The single writer: one dedicated thread takes the commands of every connection,
 /// executes them in batches (one durable LMDB commit per batch: group commit), and only
-/// then answers them and announces the new head.
+/// then hands each connection the outcomes of its commands in that batch, in one call.
+///
+/// No task and no continuation per command: a connection queues a command and returns to
+/// its input; the answer comes back through its ``CommandOutcomeReceiver``.
 public final class CommandWriter: Sendable {
     private struct Pending {
         let request: CommandRequest
-        let ticket: CommandTicket
+        let receiver: any CommandOutcomeReceiver
+        let tag: AnswerTag
     }
 
     private struct State {
@@ -53,25 +57,19 @@ public final class CommandWriter: Sendable {
         thread.start()
     }
 
-    /// Queues a command now, in the caller's order, and returns a ticket for its outcome.
+    /// Queues a command now, in the caller's order; `receiver` gets its outcome, tagged with
+    /// `tag`, once its batch is durable (or failed). After shutdown began it gets
+    /// ``WriterStopped`` at once, from this call.
     ///
     /// Commands a connection sends one after another are queued in that order, so they are
-    /// decided in that order even though their answers are awaited concurrently.
-    public func enqueue(_ request: CommandRequest) -> CommandTicket {
-        let ticket = CommandTicket()
+    /// decided in that order.
+    func enqueue(_ request: CommandRequest, for receiver: any CommandOutcomeReceiver, tag: AnswerTag) {
         let accepted = locked { state -> Bool in
             guard state.accepting else { return false }
-            state.queue.append(Pending(request: request, ticket: ticket))
+            state.queue.append(Pending(request: request, receiver: receiver, tag: tag))
             return true
         }
-        if !accepted { ticket.finish(.failure(WriterStopped())) }
-        return ticket
-    }
-
-    /// Queues a command and waits for its outcome, which is durable when returned.
-    /// - Throws: ``StoreError`` when the batch failed, or ``WriterStopped`` once shutdown began.
-    public func submit(_ request: CommandRequest) async throws -> CommandOutcome {
-        try await enqueue(request).outcome()
+        if !accepted { receiver.finished([FinishedCommand(tag: tag, result: .failure(WriterStopped()))]) }
     }
 
     /// Stops taking commands, finishes every queued one durably, and returns when the thread exits.
@@ -119,12 +117,53 @@ public final class CommandWriter: Sendable {
                 return result.events
             }
             feed.publish(engine.head, events: feedEvents(committed))
-            for (pending, outcome) in zip(batch, outcomes) { pending.ticket.finish(.success(outcome)) }
+            deliver(batch) { .success(outcomes[$0]) }
         } catch {
             logger.error("batch failed; nothing of it was written", metadata: ["batch.size": "\(batch.count)", "error": "\(error)"])
-            for pending in batch { pending.ticket.finish(.failure(error)) }
+            deliver(batch) { _ in .failure(error) }
         }
     }
+
+    /// Hands every connection of the batch its outcomes, in one call each, in queue order.
+    private func deliver(_ batch: [Pending], _ result: (Int) -> Result<CommandOutcome, any Error>) {
+        var order: [ObjectIdentifier] = []
+        var groups: [ObjectIdentifier: (receiver: any CommandOutcomeReceiver, finished: [FinishedCommand])] = [:]
+        for (index, pending) in batch.enumerated() {
+            let key = ObjectIdentifier(pending.receiver)
+            let finished = FinishedCommand(tag: pending.tag, result: result(index))
+            if groups[key] == nil {
+                order.append(key)
+                groups[key] = (pending.receiver, [finished])
+            } else {
+                groups[key]?.finished.append(finished)
+            }
+        }
+        for key in order {
+            guard let group = groups[key] else { continue }
+            group.receiver.finished(group.finished)
+        }
+    }
+}
+
+/// What a connection keeps with a queued command to answer it: the request's id, the method
+/// and the decoded command.
+struct AnswerTag: Sendable {
+    let id: RequestID
+    let method: Method
+    let command: Command
+}
+
+/// A queued command's outcome: durable when it is a success.
+struct FinishedCommand: Sendable {
+    let tag: AnswerTag
+    let result: Result<CommandOutcome, any Error>
+}
+
+/// Takes the outcomes of the commands it queued with the ``CommandWriter``: once per batch,
+/// all of its commands of that batch, in the order it queued them. Called on the writer's
+/// thread: it must hand the work on, not do it there.
+protocol CommandOutcomeReceiver: AnyObject, Sendable {
+    func finished(_ commands: [FinishedCommand])
 }
 
 extension CommandWriter {
@@ -142,41 +181,6 @@ extension CommandWriter {
         }
         return events.map { event in
             FeedEvent(event, conversation: SubscriptionFilter.conversationId(of: event.event).flatMap { conversations?[$0] })
-        }
-    }
-}
-
-/// The outcome of a queued command, to be awaited once.
-public final class CommandTicket: Sendable {
-    private enum State {
-        case waiting(CheckedContinuation<CommandOutcome, any Error>?)
-        case done(Result<CommandOutcome, any Error>)
-    }
-
-    private let state = Mutex(State.waiting(nil))
-
-    init() {}
-
-    /// Records the outcome, resuming a waiter if there is one.
-    func finish(_ result: Result<CommandOutcome, any Error>) {
-        let waiter = state.withLock { state -> CheckedContinuation<CommandOutcome, any Error>? in
-            guard case .waiting(let continuation) = state else { return nil }
-            state = .done(result)
-            return continuation
-        }
-        waiter?.resume(with: result)
-    }
-
-    /// Waits for the outcome; durable when returned.
-    public func outcome() async throws -> CommandOutcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Result<CommandOutcome, any Error>? in
-                switch state {
-                case .done(let result): return result
-                case .waiting: state = .waiting(continuation); return nil
-                }
-            }
-            if let ready { continuation.resume(with: ready) }
         }
     }
 }

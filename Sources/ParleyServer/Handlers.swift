@@ -17,32 +17,43 @@ struct Handlers {
         ))
     }
 
-    /// Decodes a command method's params and queues it with the writer at once, so a
-    /// connection's commands are decided in the order they arrived.
-    func enqueue(_ method: Method, _ params: Params) throws(ProtocolError) -> (Command, CommandTicket) {
+    /// Decodes a command method's params into the request the writer queues.
+    func request(_ method: Method, _ params: Params) throws(ProtocolError) -> (CommandRequest, Command) {
         let (command, key) = try CommandDecoding.command(method, params)
-        let request = CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key)
-        return (command, context.writer.enqueue(request))
+        return (CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key), command)
     }
 
-    /// Waits for a queued command's durable outcome and encodes the answer.
-    func answer(_ method: Method, _ command: Command, _ ticket: CommandTicket) async throws(ProtocolError) -> String {
-        let outcome: CommandOutcome
+    /// The answer lines of finished commands, in their order: results or errors. What the
+    /// events alone do not say is read from the projections in one read transaction.
+    func answers(_ finished: [FinishedCommand]) -> [String] {
+        let completed = try? context.engine.projections.read { view in finished.map { answer($0, view: view) } }
+        return completed ?? finished.map { answer($0, view: nil) }
+    }
+
+    private func answer(_ finished: FinishedCommand, view: LMDBProjections?) -> String {
         do {
-            outcome = try await ticket.outcome()
-        } catch is WriterStopped {
-            throw .shuttingDown
-        } catch where context.engine.isOutOfSpace(error) {
-            throw .storageFull
+            return responses.result(id: finished.tag.id, json: try result(finished, view: view))
         } catch {
-            context.logger.error("command failed", metadata: ["method": "\(method.rawValue)", "error": "\(error)"])
+            return responses.error(id: finished.tag.id, error)
+        }
+    }
+
+    /// The result's JSON of a command whose outcome is durable, or why it failed.
+    private func result(_ finished: FinishedCommand, view: LMDBProjections?) throws(ProtocolError) -> String {
+        let outcome: CommandOutcome
+        switch finished.result {
+        case .success(let value): outcome = value
+        case .failure(let error):
+            if error is WriterStopped { throw .shuttingDown }
+            if context.engine.isOutOfSpace(error) { throw .storageFull }
+            context.logger.error("command failed", metadata: ["method": "\(finished.tag.method.rawValue)", "error": "\(error)"])
             throw .internalError("the command could not be committed; nothing was written")
         }
         switch outcome {
         case .rejected(let rejection): throw .rejected(rejection)
         case .accepted(let result):
             var answer = CommandAnswer(result)
-            complete(&answer, method: method, command: command)
+            if let view { try? complete(&answer, command: finished.tag.command, view: view) }
             return try encode(answer)
         }
     }
@@ -51,28 +62,26 @@ struct Handlers {
     /// outcome of an inbound SMS joining an existing conversation, the state after a no-op.
     /// An agent command always answers `state`: the one its event set (so a replay repeats
     /// the original), or, when it appended nothing, the agent's state as read here.
-    private func complete(_ answer: inout CommandAnswer, method: Method, command: Command) {
-        try? context.engine.projections.read { view in
-            switch command {
-            case .reportDelivery:
-                if let id = answer.messageId, let message = try view.message(id) {
-                    answer.reported = answer.status
-                    answer.status = message.status?.rawValue
-                }
-            case .receive:
-                if answer.outcome == "conversation", let id = answer.conversationId, let conversation = try view.conversation(id) {
-                    if conversation.kind == .did {
-                        answer.outcome = "did"
-                    } else if conversation.status == .pending {
-                        answer.outcome = "chatRequest"
-                    }
-                }
-            case .login(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-            case .logout(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-            case .setState(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-            case .acceptChat(let c): answer.conversationId = c.conversationId
-            default: break
+    private func complete(_ answer: inout CommandAnswer, command: Command, view: LMDBProjections) throws {
+        switch command {
+        case .reportDelivery:
+            if let id = answer.messageId, let message = try view.message(id) {
+                answer.reported = answer.status
+                answer.status = message.status?.rawValue
             }
+        case .receive:
+            if answer.outcome == "conversation", let id = answer.conversationId, let conversation = try view.conversation(id) {
+                if conversation.kind == .did {
+                    answer.outcome = "did"
+                } else if conversation.status == .pending {
+                    answer.outcome = "chatRequest"
+                }
+            }
+        case .login(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
+        case .logout(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
+        case .setState(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
+        case .acceptChat(let c): answer.conversationId = c.conversationId
+        default: break
         }
     }
 

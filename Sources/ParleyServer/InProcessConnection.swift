@@ -21,7 +21,21 @@ public final class InProcessConnection: LineSink {
     public func hangUp() { inputContinuation.finish() }
 
     /// Server side: writes a line to the client.
-    public func write(_ line: String) async throws { outputContinuation.yield(line) }
+    public func write(_ line: String) async throws { yieldLines(line) }
+
+    /// Server side: writes lines at once.
+    public func write(_ text: String, done: @escaping @Sendable (Bool) -> Void) {
+        yieldLines(text)
+        done(true)
+    }
+
+    /// Server side: runs `body` at once (there is no event loop to hop to).
+    public func execute(_ body: @escaping @Sendable () -> Void) { body() }
+
+    /// One stream element per line, as a client reading the socket would split them.
+    private func yieldLines(_ text: String) {
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) { outputContinuation.yield(String(line)) }
+    }
 
     /// Server side: writes final lines and closes.
     public func finish(_ lines: [String], grace: Duration) {

@@ -5,6 +5,12 @@
 public protocol LineSink: Sendable {
     /// Writes one line (without newline), waiting while the peer is not reading.
     func write(_ line: String) async throws
+    /// Writes `text` (one line, or several joined by `\n`; without the final newline) at once,
+    /// without waiting for the peer; `done` says whether it reached the connection's socket.
+    /// Callers bound what they write this way (the session's in-flight limit).
+    func write(_ text: String, done: @escaping @Sendable (Bool) -> Void)
+    /// Runs `body` soon on the connection's own thread (its event loop), not the caller's.
+    func execute(_ body: @escaping @Sendable () -> Void)
     /// Queues final lines after everything already queued, without waiting for the peer,
     /// and closes the connection once they are sent or `grace` has passed.
     func finish(_ lines: [String], grace: Duration)

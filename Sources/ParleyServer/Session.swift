@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 
 /// One client connection: reads request lines, answers them (commands concurrently, up to
 /// the in-flight limit), and runs the connection's subscriptions.
-public final class Session: Sendable {
+public final class Session: Sendable, CommandOutcomeReceiver {
     private struct Subscription {
         var task: Task<UInt64, Never>?
         var cursor: UInt64
@@ -106,41 +106,34 @@ public final class Session: Sendable {
             await send(responses.error(id: request.id, refusal))
             return
         }
-        let admitted = state.withLockedValue { state -> Bool in
-            guard state.inFlight < context.limits.maxInFlight else { return false }
-            state.inFlight += 1
-            return true
-        }
-        guard admitted else {
+        guard admit() else {
             await send(responses.error(id: request.id, .tooManyRequests(context.limits.maxInFlight)))
             return
         }
-        // Commands are queued with the writer here, in arrival order; answers are awaited concurrently.
-        var queued: (Method, Command, CommandTicket)?
         if case .command(let method) = route {
+            // Queued with the writer here, in arrival order; the answer comes back through
+            // ``finished(_:)`` with the rest of this connection's commands of its batch.
             do {
-                let (command, ticket) = try handlers.enqueue(method, request.params)
-                queued = (method, command, ticket)
+                let (queued, command) = try handlers.request(method, request.params)
+                context.writer.enqueue(queued, for: self, tag: AnswerTag(id: request.id, method: method, command: command))
             } catch {
-                await send(responses.error(id: request.id, error))
                 state.withLockedValue { $0.inFlight -= 1 }
-                return
+                await send(responses.error(id: request.id, error))
             }
+            return
         }
-        group.addTask { [queued] in
-            if let (method, command, ticket) = queued {
-                do {
-                    let result = try await self.handlers.answer(method, command, ticket)
-                    await self.send(self.responses.result(id: request.id, json: result))
-                } catch let error as ProtocolError {
-                    await self.send(self.responses.error(id: request.id, error))
-                } catch {
-                    await self.send(self.responses.error(id: request.id, .internalError("\(error)")))
-                }
-            } else {
-                await self.handle(request, route)
-            }
+        group.addTask {
+            await self.handle(request, route)
             self.state.withLockedValue { $0.inFlight -= 1 }
+        }
+    }
+
+    /// Counts a request in flight, unless the connection already has its maximum.
+    private func admit() -> Bool {
+        state.withLockedValue { state -> Bool in
+            guard state.inFlight < context.limits.maxInFlight else { return false }
+            state.inFlight += 1
+            return true
         }
     }
 
@@ -167,13 +160,33 @@ public final class Session: Sendable {
         case .subscribe: return try subscribe(request.params)
         case .unsubscribe: return (try await unsubscribe(request.params), nil)
         case .command(let method):
-            let (command, ticket) = try handlers.enqueue(method, request.params)
-            return (try await handlers.answer(method, command, ticket), nil)
+            throw ProtocolError.internalError("\(method.rawValue) is a command: the writer answers it")
         case .query(let method): return (try handlers.query(method, request.params), nil)
         }
     }
 
     // MARK: Writing
+
+    /// A batch's answers for this connection, written together once the writer made them
+    /// durable. They count as in flight until they reach the socket, so a peer that does not
+    /// read holds at most the in-flight limit of them.
+    func finished(_ commands: [FinishedCommand]) {
+        sink.execute { [self] in
+            let text = handlers.answers(commands).joined(separator: "\n")
+            state.withLockedValue { state in
+                if state.pendingWrites == 0 { state.lastProgress = .now }
+                state.pendingWrites += 1
+            }
+            sink.write(text) { [self] written in
+                state.withLockedValue { state in
+                    state.pendingWrites -= 1
+                    state.inFlight -= commands.count
+                    state.lastProgress = .now
+                }
+                if !written { close() }
+            }
+        }
+    }
 
     /// Writes one line, tracking progress for the slow-consumer check.
     @discardableResult

@@ -134,6 +134,19 @@ struct ChannelSink: LineSink {
         try await writer.write(buffer)
     }
 
+    func write(_ text: String, done: @escaping @Sendable (Bool) -> Void) {
+        var buffer = channel.allocator.buffer(capacity: text.utf8.count + 1)
+        buffer.writeString(text)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        channel.writeAndFlush(buffer).whenComplete { result in
+            if case .success = result { done(true) } else { done(false) }
+        }
+    }
+
+    func execute(_ body: @escaping @Sendable () -> Void) {
+        channel.eventLoop.execute(body)
+    }
+
     func finish(_ lines: [String], grace: Duration) {
         let channel = self.channel
         let text = lines.map { $0 + "\n" }.joined()
