@@ -112,11 +112,13 @@ public final class CommandWriter: Sendable {
     private func execute(_ batch: [Pending]) {
         do {
             let outcomes = try engine.execute(batch.map(\.request))
-            let committed = outcomes.flatMap { outcome -> [RecordedEvent] in
+            // The feed keeps each new event with its conversation as the write left it, so that
+            // filtering it for every subscription looks nothing up.
+            let committed = outcomes.flatMap { outcome -> [FeedEvent] in
                 guard let result = outcome.result, !result.replayed else { return [] }
-                return result.events
+                return zip(result.events, result.state.conversations).map { FeedEvent($0, conversation: $1) }
             }
-            feed.publish(engine.head, events: feedEvents(committed))
+            feed.publish(engine.head, events: committed)
             deliver(batch) { .success(outcomes[$0]) }
         } catch {
             logger.error("batch failed; nothing of it was written", metadata: ["batch.size": "\(batch.count)", "error": "\(error)"])
@@ -164,25 +166,6 @@ struct FinishedCommand: Sendable {
 /// thread: it must hand the work on, not do it there.
 protocol CommandOutcomeReceiver: AnyObject, Sendable {
     func finished(_ commands: [FinishedCommand])
-}
-
-extension CommandWriter {
-    /// The batch's events with the state of the conversation each concerns, read once here
-    /// for every subscription that will filter them. Without it (a read failure) the
-    /// subscriptions look the conversations up themselves.
-    private func feedEvents(_ events: [RecordedEvent]) -> [FeedEvent] {
-        let conversations = try? engine.projections.read { view -> [String: ConversationRecord] in
-            var found: [String: ConversationRecord] = [:]
-            for event in events {
-                guard let id = SubscriptionFilter.conversationId(of: event.event), found[id] == nil else { continue }
-                found[id] = try view.conversation(id)
-            }
-            return found
-        }
-        return events.map { event in
-            FeedEvent(event, conversation: SubscriptionFilter.conversationId(of: event.event).flatMap { conversations?[$0] })
-        }
-    }
 }
 
 /// The writer no longer takes commands (the daemon is shutting down).

@@ -23,23 +23,19 @@ struct Handlers {
         return (CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key), command)
     }
 
-    /// The answer lines of finished commands, in their order: results or errors. What the
-    /// events alone do not say is read from the projections in one read transaction.
+    /// The answer lines of finished commands, in their order: results or errors.
     func answers(_ finished: [FinishedCommand]) -> [String] {
-        let completed = try? context.engine.projections.read { view in finished.map { answer($0, view: view) } }
-        return completed ?? finished.map { answer($0, view: nil) }
-    }
-
-    private func answer(_ finished: FinishedCommand, view: LMDBProjections?) -> String {
-        do {
-            return responses.result(id: finished.tag.id, json: try result(finished, view: view))
-        } catch {
-            return responses.error(id: finished.tag.id, error)
+        finished.map { finished in
+            do throws(ProtocolError) {
+                return responses.result(id: finished.tag.id, json: try result(finished))
+            } catch {
+                return responses.error(id: finished.tag.id, error)
+            }
         }
     }
 
     /// The result's JSON of a command whose outcome is durable, or why it failed.
-    private func result(_ finished: FinishedCommand, view: LMDBProjections?) throws(ProtocolError) -> String {
+    private func result(_ finished: FinishedCommand) throws(ProtocolError) -> String {
         let outcome: CommandOutcome
         switch finished.result {
         case .success(let value): outcome = value
@@ -51,37 +47,7 @@ struct Handlers {
         }
         switch outcome {
         case .rejected(let rejection): throw .rejected(rejection)
-        case .accepted(let result):
-            var answer = CommandAnswer(result)
-            if let view { try? complete(&answer, command: finished.tag.command, view: view) }
-            return try encode(answer)
-        }
-    }
-
-    /// Adds what the events alone do not say: the effective delivery status, the routing
-    /// outcome of an inbound SMS joining an existing conversation, the state after a no-op.
-    /// An agent command always answers `state`: the one its event set (so a replay repeats
-    /// the original), or, when it appended nothing, the agent's state as read here.
-    private func complete(_ answer: inout CommandAnswer, command: Command, view: LMDBProjections) throws {
-        switch command {
-        case .reportDelivery:
-            if let id = answer.messageId, let message = try view.message(id) {
-                answer.reported = answer.status
-                answer.status = message.status?.rawValue
-            }
-        case .receive:
-            if answer.outcome == "conversation", let id = answer.conversationId, let conversation = try view.conversation(id) {
-                if conversation.kind == .did {
-                    answer.outcome = "did"
-                } else if conversation.status == .pending {
-                    answer.outcome = "chatRequest"
-                }
-            }
-        case .login(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-        case .logout(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-        case .setState(let c): answer.state = try answer.state ?? view.agent(c.agentId)?.state.rawValue
-        case .acceptChat(let c): answer.conversationId = c.conversationId
-        default: break
+        case .accepted(let result): return try encode(CommandAnswer(result, command: finished.tag.command))
         }
     }
 

@@ -46,7 +46,37 @@ struct CommandAnswer: Encodable {
     /// For `carrier.submit`: the message's submission count, this one included.
     var attempt: Int?
 
-    init(_ result: CommandResult) {
+    /// The answer to `command`, from its result and the state it left: built once, from what
+    /// the write itself read, with no read after the commit.
+    init(_ result: CommandResult, command: Command) {
+        self.init(events: result)
+        let after = result.state
+        switch command {
+        case .reportDelivery:
+            // The report's own status, and the message's effective one (a late report does not move it back).
+            if messageId != nil, let message = after.message {
+                reported = status
+                status = message.status?.rawValue
+            }
+        case .receive:
+            if outcome == "conversation", let id = conversationId,
+                let conversation = after.conversations.last(where: { $0?.conversationId == id }) ?? nil
+            {
+                if conversation.kind == .did {
+                    outcome = "did"
+                } else if conversation.status == .pending {
+                    outcome = "chatRequest"
+                }
+            }
+        // An agent command always answers `state`: the one its event set (so a replay repeats the
+        // original), or, when it appended nothing, the agent's state after it.
+        case .login, .logout, .setState: state = state ?? after.agent?.state.rawValue
+        case .acceptChat(let c): conversationId = c.conversationId
+        default: break
+        }
+    }
+
+    private init(events result: CommandResult) {
         position = result.position
         replayed = result.replayed
         events = result.events.map { AppendedEvent(position: $0.position, type: $0.type.name, stream: $0.stream) }

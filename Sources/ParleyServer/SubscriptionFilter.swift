@@ -91,18 +91,4 @@ struct SubscriptionFilter: Sendable {
         if let known, known.conversationId == id { return known }
         return try view.conversation(id)
     }
-
-    /// The conversation an event concerns, if any.
-    static func conversationId(of event: Event) -> String? {
-        switch event {
-        case .conversationOpened(let e): e.conversationId
-        case .messageSent(let e): e.conversationId
-        case .deliveryReported(let e): e.conversationId
-        case .messageSubmitted(let e): e.conversationId
-        case .inboundReceived(let e): e.conversationId
-        case .chatAccepted(let e): e.conversationId
-        case .chatEnded(let e): e.conversationId
-        default: nil
-        }
-    }
 }

@@ -43,11 +43,14 @@ public struct CommandResult: Sendable, Hashable {
     public var position: UInt64
     /// True when this is the original result returned again for a repeated idempotency key.
     public var replayed: Bool
+    /// What the projections held right after the command (for a replay: when it was replayed).
+    public var state: ResultingState
 
     /// Creates a result.
-    public init(events: [RecordedEvent], position: UInt64, replayed: Bool) {
+    public init(events: [RecordedEvent], position: UInt64, replayed: Bool, state: ResultingState = ResultingState()) {
         self.events = events
         self.position = position
         self.replayed = replayed
+        self.state = state
     }
 }

@@ -248,7 +248,8 @@ public final class Engine: Sendable {
                 let original = entry.first <= entry.last
                     ? try log.read(after: entry.first - 1, limit: Int(entry.last - entry.first + 1), in: txn).map(\.recorded)
                     : []
-                outcomes.append(.accepted(CommandResult(events: original, position: entry.last, replayed: true)))
+                let state = try ResultingState.read(after: request.command, events: original, in: view)
+                outcomes.append(.accepted(CommandResult(events: original, position: entry.last, replayed: true, state: state)))
                 continue
             }
             if let key, key.key.isEmpty || key.key.utf8.count > Limits.reference {
@@ -300,7 +301,8 @@ public final class Engine: Sendable {
                 try projector.apply(recorded)
                 if recorded.isEmpty == false { try view.put(.meta, MetaKey.checkpoint, Key.bigEndian(head.position)) }
             }
-            outcomes.append(.accepted(CommandResult(events: recorded, position: head.position, replayed: false)))
+            let state = try tagged(.projections) { try ResultingState.read(after: request.command, events: recorded, in: view) }
+            outcomes.append(.accepted(CommandResult(events: recorded, position: head.position, replayed: false, state: state)))
         }
         return (outcomes, head)
     }
