@@ -25,10 +25,11 @@ struct WorkloadOptions: ParsableArguments {
 
 extension ParleyBench {
     struct Lmdb: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Raw LMDB appends (MDB_APPEND, durable commits) and a cursor scan.")
+        static let configuration = CommandConfiguration(
+            abstract: "Raw LMDB appends (MDB_APPEND, durable commits, each timed) and a cursor scan.")
         @Option(help: "The data file to create (removed afterwards).") var path: String
         @Option(help: "Values to append.") var events = 1_000_000
-        @Option(help: "Values per durable commit.") var batch = 256
+        @Option(help: "Values per durable commit (1: the latency of one event's commit).") var batch = 256
         @Option(help: "Bytes per value.") var valueSize = 250
         @Flag(help: "Also time a cursor scan of every value.") var scan = false
 
