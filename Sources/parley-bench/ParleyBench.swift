@@ -39,7 +39,8 @@ extension ParleyBench {
     }
 
     struct Seed: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Configure the bench service and agents and log them in.")
+        static let configuration = CommandConfiguration(
+            abstract: "Configure the bench service and agents and log them in.")
         @Option(help: "The daemon's socket.") var socket: String
         @OptionGroup var workload: WorkloadOptions
 
@@ -49,21 +50,40 @@ extension ParleyBench {
     }
 
     struct Load: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Closed-loop sms.send from N connections: sends/s and ack latency.")
+        static let configuration = CommandConfiguration(
+            abstract: "sms.send from N connections, P in flight each: sends/s, ack latency, CPU per command.")
         @Option(help: "The daemon's socket.") var socket: String
-        @Option(help: "Concurrent connections, one request in flight each.") var connections = 16
+        @Option(help: "Concurrent connections.") var connections = 16
+        @Option(help: "Requests kept in flight on each connection (1: closed loop; at most \(Seeder.window)).")
+        var pipeline = 1
         @Option(help: "Seconds before measuring.") var warmup = 1.0
         @Option(help: "Seconds measured.") var duration = 5.0
+        @Option(help: "The daemon's pid, to read its CPU time from /proc over the measured window (0: not read).")
+        var daemonPid: Int32 = 0
         @OptionGroup var workload: WorkloadOptions
 
+        func validate() throws {
+            // The daemon refuses more than 64 in flight and counts a request until its answer is
+            // written, a moment after the client may have read it: stay at the seeder's margin.
+            guard (1...Seeder.window).contains(pipeline) else {
+                throw ValidationError("--pipeline must be 1 … \(Seeder.window)")
+            }
+            guard duration > 0, warmup >= 0 else {
+                throw ValidationError("--duration must be positive, --warmup not negative")
+            }
+        }
+
         func run() throws {
-            try LoadGenerator(socket: socket, workload: workload.workload, connections: max(1, connections),
-                              warmup: warmup, duration: duration).run()
+            try LoadGenerator(
+                socket: socket, workload: workload.workload, connections: max(1, connections),
+                pipeline: pipeline, warmup: warmup, duration: duration, daemonPID: daemonPid
+            ).run()
         }
     }
 
     struct Fanout: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Agent subscriptions while writers send at a fixed rate: delivery latency.")
+        static let configuration = CommandConfiguration(
+            abstract: "Agent subscriptions while writers send at a fixed rate: delivery latency.")
         @Option(help: "The daemon's socket.") var socket: String
         @Option(help: "Subscriber connections (one agent subscription each).") var subscribers = 1000
         @Option(help: "Writer connections.") var writers = 16
@@ -74,13 +94,16 @@ extension ParleyBench {
         @OptionGroup var workload: WorkloadOptions
 
         func run() throws {
-            try FanOut(socket: socket, workload: workload.workload, subscribers: max(1, subscribers), writers: max(1, writers),
-                       rate: max(1, rate), warmup: warmup, duration: max(0.1, duration), daemonPID: daemonPid).run()
+            try FanOut(
+                socket: socket, workload: workload.workload, subscribers: max(1, subscribers), writers: max(1, writers),
+                rate: max(1, rate), warmup: warmup, duration: max(0.1, duration), daemonPID: daemonPid
+            ).run()
         }
     }
 
     struct Catchup: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One subscriber reading the whole log from position 0.")
+        static let configuration = CommandConfiguration(
+            abstract: "One subscriber reading the whole log from position 0.")
         @Option(help: "The daemon's socket.") var socket: String
 
         func run() throws {
@@ -89,7 +112,8 @@ extension ParleyBench {
     }
 
     struct Coldstart: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start parleyd, time start → first answer, read RssAnon, stop it.")
+        static let configuration = CommandConfiguration(
+            abstract: "Start parleyd, time start → first answer, read RssAnon, stop it.")
         @Option(help: "The parleyd executable.") var parleyd: String
         @Option(help: "The data directory.") var data: String
         @Option(help: "The socket path to use.") var socket: String
