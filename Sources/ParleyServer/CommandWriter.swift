@@ -3,6 +3,7 @@ public import Logging
 import ParleyCore
 public import ParleyStore
 import ParleyProtocol
+public import ServiceLifecycle
 
 /// The single writer: one dedicated thread takes the commands of every connection,
 /// executes them in batches (one durable LMDB commit per batch: group commit), and only
@@ -10,7 +11,7 @@ import ParleyProtocol
 ///
 /// No task and no continuation per command: a connection queues a command and returns to
 /// its input; the answer comes back through its ``CommandOutcomeReceiver``.
-public final class CommandWriter: Sendable {
+public final class CommandWriter: Service, Sendable {
     private struct Pending {
         let request: CommandRequest
         let receiver: any CommandOutcomeReceiver
@@ -50,11 +51,14 @@ public final class CommandWriter: Sendable {
         self.logger = logger
     }
 
-    /// Starts the writer thread.
-    public func start() {
+    /// Runs the writer thread until the service group shuts down (or is cancelled), then
+    /// finishes every queued command durably before returning.
+    public func run() async throws {
         let thread = Thread { [self] in loop() }
         thread.name = "parley-writer"
         thread.start()
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// Queues a command now, in the caller's order; `receiver` gets its outcome, tagged with
@@ -72,7 +76,8 @@ public final class CommandWriter: Sendable {
         if !accepted { receiver.finished([FinishedCommand(tag: tag, result: .failure(WriterStopped()))]) }
     }
 
-    /// Stops taking commands, finishes every queued one durably, and returns when the thread exits.
+    /// Stops taking commands, finishes every queued one durably, and returns when the thread
+    /// exits. The server calls it to drain before its last answers; calling it again returns at once.
     public func shutdown() async {
         locked { $0.accepting = false }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -4,7 +4,6 @@ import Logging
 import ParleyCore
 import ParleyServer
 import ParleyStore
-import ServiceLifecycle
 
 /// The Parley daemon.
 @main
@@ -150,9 +149,6 @@ struct Parleyd: AsyncParsableCommand {
             "open.duration": "\(ContinuousClock.now - started)",
         ])
 
-        let feed = EventFeed(head: engine.head.position)
-        let writer = CommandWriter(engine: engine, feed: feed, logger: logger)
-        writer.start()
         let policy = RolePolicy(
             ownUid: getuid(),
             uids: [.admin: Set(adminUid), .frontend: Set(frontendUid), .carrier: Set(carrierUid), .auditor: Set(auditorUid)],
@@ -163,28 +159,16 @@ struct Parleyd: AsyncParsableCommand {
         )
         var limits = ServerLimitsDefaults.limits
         limits.maxConnections = maxConnections
-        let context = ServerContext(
-            engine: engine, writer: writer, feed: feed, limits: limits, policy: policy,
+        let configuration = DaemonConfiguration(
+            socketPath: socketPath, policy: policy, limits: limits,
             slowConsumerTimeout: .milliseconds(Int(slowConsumerTimeout * 1000)),
             slowConsumerGrace: .milliseconds(Int(slowConsumerGrace * 1000)),
-            lineTimeout: .milliseconds(Int(lineTimeout * 1000)), logger: logger
+            lineTimeout: .milliseconds(Int(lineTimeout * 1000)),
+            carrierSimulator: carrierSim
+                ? .init(delay: .milliseconds(simDelay), failureRate: simFailureRate, replies: simReply) : nil,
+            shutdownSignals: [.sigterm, .sigint]
         )
-        var services: [any Service] = [SocketServer(context: context, socketPath: socketPath)]
-        if carrierSim {
-            services.append(CarrierSimulator(context: context, configuration: .init(
-                delay: .milliseconds(simDelay), failureRate: simFailureRate, replies: simReply
-            )))
-        }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        try await group.run()
-        await writer.shutdown()
-        try engine.flush()
+        try await Daemon(engine: engine, configuration: configuration, logger: logger).run()
         withExtendedLifetime(lock) {}
         logger.info("stopped cleanly")
     }

@@ -97,7 +97,7 @@ struct CarrierContractTests {
     @Test("the simulator delivers after a restart what it had not handed over, and leaves other connectors' messages")
     func simulatorPicksUpAfterRestart() async throws {
         let directory = try TemporaryDirectory()
-        var daemon = try await Daemon(directory: directory.path)
+        var daemon = try await DaemonProcess(directory: directory.path)
         var client = try await TestClient.connect(path: daemon.socket)
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
         func send(_ n: Int) async throws -> (message: String, conversation: String) {
@@ -133,7 +133,7 @@ struct CarrierContractTests {
         client.disconnect()
         #expect(await daemon.stop() == 0)
 
-        daemon = try await Daemon(directory: directory.path, arguments: ["--carrier-sim", "--sim-delay", "20"])
+        daemon = try await DaemonProcess(directory: directory.path, arguments: ["--carrier-sim", "--sim-delay", "20"])
         client = try await TestClient.connect(path: daemon.socket)
         let live = try await send(5)
         func status(_ sent: (message: String, conversation: String)) async throws -> String? {

@@ -5,7 +5,7 @@ import ParleyStore
 import Testing
 
 /// The real `parleyd` executable, started as a child process on a private directory.
-final class Daemon: @unchecked Sendable {
+final class DaemonProcess: @unchecked Sendable {
     let directory: String
     let process: ChildProcess
     private let stderr: OutputCollector
@@ -206,7 +206,7 @@ struct DaemonProcessTests {
     @Test("SIGTERM: subscriptions get events.end (shutdown, resumeAfter), the socket is removed, exit 0; a restart keeps everything")
     func gracefulShutdownAndRestart() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
+        let daemon = try await DaemonProcess(directory: dir.path)
         let client = try await TestClient.connect(path: daemon.socket)
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
         let sent = try await client.result("sms.send", [
@@ -226,7 +226,7 @@ struct DaemonProcessTests {
         #expect(try await subscriber.readLine() == nil, "the connection is closed after events.end")
         #expect(!FileManager.default.fileExists(atPath: daemon.socket), "the socket is removed")
 
-        let restarted = try await Daemon(directory: dir.path)
+        let restarted = try await DaemonProcess(directory: dir.path)
         let again = try await TestClient.connect(path: restarted.socket)
         let headAfter = try await again.result("log.head")
         #expect(headAfter["position"] as? Int == headBefore["position"] as? Int)
@@ -242,8 +242,8 @@ struct DaemonProcessTests {
     @Test("a second daemon on the same data directory is refused with a clear message")
     func secondDaemonRefused() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
-        let second = try runTool(try Daemon.executable(), ["--data", dir.path, "--socket", dir.path + "/other.sock"])
+        let daemon = try await DaemonProcess(directory: dir.path)
+        let second = try runTool(try DaemonProcess.executable(), ["--data", dir.path, "--socket", dir.path + "/other.sock"])
         #expect(second.status == 1)
         #expect(second.output.contains("another parleyd holds the data directory"), "\(second.output)")
         #expect(await daemon.stop() == 0)
@@ -252,16 +252,16 @@ struct DaemonProcessTests {
     @Test("a stale socket file is replaced; a regular file at the socket path is left untouched")
     func socketPathHandling() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
+        let daemon = try await DaemonProcess(directory: dir.path)
         kill(daemon.process.processIdentifier, SIGKILL)
         await daemon.waitForExit("parleyd to die of SIGKILL")
         #expect(FileManager.default.fileExists(atPath: daemon.socket), "SIGKILL leaves a stale socket behind")
-        let restarted = try await Daemon(directory: dir.path)
+        let restarted = try await DaemonProcess(directory: dir.path)
         #expect(await restarted.stop() == 0)
 
         let notSocket = dir.path + "/notes.txt"
         try "keep me".write(toFile: notSocket, atomically: true, encoding: .utf8)
-        let refused = try runTool(try Daemon.executable(), ["--data", dir.path, "--socket", notSocket])
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", dir.path, "--socket", notSocket])
         #expect(refused.status == 1)
         #expect(refused.output.contains("is not a socket"), "\(refused.output)")
         #expect(try String(contentsOfFile: notSocket, encoding: .utf8) == "keep me")
@@ -271,7 +271,7 @@ struct DaemonProcessTests {
     func writableDirectoryRefused() throws {
         let dir = try TemporaryDirectory()
         chmod(dir.path, 0o777)
-        let refused = try runTool(try Daemon.executable(), ["--data", dir.path])
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", dir.path])
         #expect(refused.status == 1)
         #expect(refused.output.contains("group- or world-writable"), "\(refused.output)")
     }
@@ -304,7 +304,7 @@ struct DaemonProcessTests {
         try Self.prebuiltLog(in: dir.path, messages: backlog, text: String(repeating: "x", count: 1500))
         // Cut off after 2 s without write progress; the grace is long enough for any machine to
         // read what was queued before the cut-off, so the reading below is never too late.
-        let daemon = try await Daemon(
+        let daemon = try await DaemonProcess(
             directory: dir.path, arguments: ["--slow-consumer-timeout", "2", "--slow-consumer-grace", "\(Patience.seconds)"]
         )
         let writer = try await TestClient.connect(path: daemon.socket)

@@ -303,7 +303,7 @@ struct DocsAgreementTests {
         "parleyd --demo writes the directory as system (uid 0); --carrier-sim writes as carrier with the daemon's uid")
     func builtInActors() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(
+        let daemon = try await DaemonProcess(
             directory: dir.path, arguments: ["--carrier-sim", "--sim-delay", "1", "--sim-reply", "ok"])
         let client = try await TestClient.connect(path: daemon.socket)
         let subscriber = try await TestClient.connect(path: daemon.socket)

@@ -10,7 +10,7 @@ struct StartupSecurityTests {
     @Test("the socket is created with mode 0660 (owner and group only)")
     func socketMode() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
+        let daemon = try await DaemonProcess(directory: dir.path)
         var info = stat()
         #expect(lstat(daemon.socket, &info) == 0)
         #expect(info.st_mode & S_IFMT == S_IFSOCK)
@@ -24,7 +24,7 @@ struct StartupSecurityTests {
         let shared = dir.path + "/shared"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
         chmod(shared, mode)
-        let refused = try runTool(try Daemon.executable(), ["--data", dir.path + "/data", "--socket", shared + "/parleyd.sock"])
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", dir.path + "/data", "--socket", shared + "/parleyd.sock"])
         #expect(refused.status == 1)
         #expect(refused.output.contains("\(shared) is group- or world-writable"), "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: shared + "/parleyd.sock"))

@@ -5,7 +5,7 @@ import Testing
 
 /// The `parley` executable beside `parleyd`.
 func parleyTool() throws -> String {
-    URL(fileURLWithPath: try Daemon.executable()).deletingLastPathComponent().appendingPathComponent("parley").path
+    URL(fileURLWithPath: try DaemonProcess.executable()).deletingLastPathComponent().appendingPathComponent("parley").path
 }
 
 /// Storage faults as the daemon meets them: a full disk, a damaged log, a data directory that
@@ -30,7 +30,7 @@ struct StorageFaultDaemonTests {
     )
     func diskFullThenResume() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
+        let daemon = try await DaemonProcess(directory: dir.path)
         let pid = daemon.process.processIdentifier
         let client = try await TestClient.connect(path: daemon.socket)
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
@@ -79,7 +79,7 @@ struct StorageFaultDaemonTests {
     @Test("a damaged event in the log's tail: parleyd refuses to start, exits 1 naming the position, and leaves the log as it is")
     func damagedLogRefused() async throws {
         let dir = try TemporaryDirectory()
-        let daemon = try await Daemon(directory: dir.path)
+        let daemon = try await DaemonProcess(directory: dir.path)
         let client = try await TestClient.connect(path: daemon.socket)
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
         let canary = "bit-rot-canary-0123456789"
@@ -108,7 +108,7 @@ struct StorageFaultDaemonTests {
         #expect(flipped > 0)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
-        let refused = try runTool(try Daemon.executable(), ["--data", dir.path])
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", dir.path])
         #expect(refused.status == 1)
         #expect(refused.output.contains("damaged at position \(position)"), "\(refused.output)")
         #expect(refused.output.contains("audit verify"), "\(refused.output)")
@@ -121,14 +121,14 @@ struct StorageFaultDaemonTests {
     func missingDirectory() async throws {
         let dir = try TemporaryDirectory()
         let fresh = dir.path + "/fresh"
-        let daemon = try await Daemon(directory: fresh)
+        let daemon = try await DaemonProcess(directory: fresh)
         var info = stat()
         #expect(stat(fresh, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o750)
         #expect(await daemon.stop() == 0)
 
         let deep = dir.path + "/no/such/parent/data"
-        let refused = try runTool(try Daemon.executable(), ["--data", deep])
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", deep])
         #expect(refused.status == 1)
         #expect(refused.output.contains("nor does its parent"), "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/no"), "nothing was created")
@@ -145,7 +145,7 @@ struct StorageFaultDaemonTests {
         chmod(dir.path, 0o755)
         chmod(data, 0o755)
         let refused = try runTool("/usr/bin/setpriv", [
-            "--reuid=65534", "--regid=65534", "--clear-groups", "--", try Daemon.executable(), "--data", data,
+            "--reuid=65534", "--regid=65534", "--clear-groups", "--", try DaemonProcess.executable(), "--data", data,
         ])
         #expect(refused.status == 1)
         #expect(refused.output.contains("is not writable"), "\(refused.output)")

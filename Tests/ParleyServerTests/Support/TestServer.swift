@@ -38,7 +38,7 @@ final class TestServer: @unchecked Sendable {
     let engine: Engine
     let context: ServerContext
     let socketPath: String
-    private let group: ServiceGroup
+    private let daemon: Daemon
     private var runTask: Task<Void, any Error>?
 
     init(
@@ -58,24 +58,21 @@ final class TestServer: @unchecked Sendable {
         if seedDemo { _ = try engine.execute(DemoDirectory.commands.map { CommandRequest($0, actor: .system) }) }
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let feed = EventFeed(head: engine.head.position)
-        let writer = CommandWriter(engine: engine, feed: feed, logger: logger)
-        writer.start()
-        context = ServerContext(
-            engine: engine, writer: writer, feed: feed, limits: limits, policy: policy ?? RolePolicy(ownUid: getuid()),
-            slowConsumerTimeout: slowConsumerTimeout, lineTimeout: lineTimeout, logger: logger
-        )
         let ready = AsyncStream<Void>.makeStream()
-        let server = SocketServer(context: context, socketPath: socketPath, ready: { ready.continuation.yield() })
-        group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
-        let group = self.group
-        runTask = Task { try await group.run() }
+        let configuration = DaemonConfiguration(
+            socketPath: socketPath, policy: policy ?? RolePolicy(ownUid: getuid()), limits: limits,
+            slowConsumerTimeout: slowConsumerTimeout, lineTimeout: lineTimeout
+        )
+        daemon = Daemon(engine: engine, configuration: configuration, logger: logger, ready: { ready.continuation.yield() })
+        context = daemon.context
+        let daemon = self.daemon
+        runTask = Task { try await daemon.run() }
         for await _ in ready.stream { break }
     }
 
     /// Triggers the graceful shutdown and waits for the group to end.
     func stop() async throws {
-        await group.triggerGracefulShutdown()
+        await daemon.triggerGracefulShutdown()
         try await runTask?.value
     }
 
