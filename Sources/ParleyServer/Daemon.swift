@@ -54,7 +54,9 @@ public final class Daemon: Sendable {
     private let group: ServiceGroup
 
     /// Wires the daemon; `ready` is called once the socket accepts connections.
-    public init(engine: Engine, configuration: DaemonConfiguration, logger: Logger, ready: (@Sendable () -> Void)? = nil) {
+    public init(
+        engine: Engine, configuration: DaemonConfiguration, logger: Logger, ready: (@Sendable () -> Void)? = nil
+    ) {
         let feed = EventFeed(head: engine.head.position)
         let writer = CommandWriter(engine: engine, feed: feed, logger: logger)
         context = ServerContext(
@@ -63,7 +65,9 @@ public final class Daemon: Sendable {
             lineTimeout: configuration.lineTimeout, logger: logger
         )
         // Services shut down in reverse order: the writer, first here, stops last.
-        var services: [any Service] = [writer, SocketServer(context: context, socketPath: configuration.socketPath, ready: ready)]
+        var services: [any Service] = [
+            writer, SocketServer(context: context, socketPath: configuration.socketPath, ready: ready),
+        ]
         if let simulator = configuration.carrierSimulator {
             services.append(CarrierSimulator(context: context, configuration: simulator))
         }

@@ -9,7 +9,10 @@ struct PipeliningTests {
     private static func send(_ id: Int, customer: Int) -> String {
         jsonLine([
             "jsonrpc": "2.0", "id": id, "method": "sms.send",
-            "params": ["agentId": "alice", "serviceId": "support", "customerNumber": "+1555700\(1000 + customer)", "text": "hi \(id)"],
+            "params": [
+                "agentId": "alice", "serviceId": "support", "customerNumber": "+1555700\(1000 + customer)",
+                "text": "hi \(id)",
+            ],
         ])
     }
 
@@ -20,7 +23,8 @@ struct PipeliningTests {
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
         let before = server.engine.head.position
         let count = 60
-        try await client.sendRaw(Array((1...count).map { Self.send($0, customer: $0 % 7) }.joined(separator: "\n").utf8) + [10])
+        try await client.sendRaw(
+            Array((1...count).map { Self.send($0, customer: $0 % 7) }.joined(separator: "\n").utf8) + [10])
         var ids: [Int] = []
         var positions: [Int] = []
         for _ in 0..<count {
@@ -30,20 +34,25 @@ struct PipeliningTests {
             positions.append(try #require(result["position"] as? Int))
         }
         #expect(ids == Array(1...count))
-        #expect(positions == positions.sorted() && Set(positions).count == count, "each answer's position is past the previous one")
+        #expect(
+            positions == positions.sorted() && Set(positions).count == count,
+            "each answer's position is past the previous one")
         #expect(UInt64(positions.last ?? 0) == server.engine.head.position)
         #expect(server.engine.head.position > before + UInt64(count - 1))
         try await server.stop()
     }
 
-    @Test("past the in-flight limit a pipelined command is refused with TooManyRequests; exactly the answered ones were applied")
+    @Test(
+        "past the in-flight limit a pipelined command is refused with TooManyRequests; exactly the answered ones were applied"
+    )
     func inFlightLimit() async throws {
         let server = try await TestServer(limits: ServerLimits(maxInFlight: 4))
         let client = try await server.connect()
         try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
         let before = server.engine.head.position
         let count = 200
-        try await client.sendRaw(Array((1...count).map { Self.send($0, customer: 1) }.joined(separator: "\n").utf8) + [10])
+        try await client.sendRaw(
+            Array((1...count).map { Self.send($0, customer: 1) }.joined(separator: "\n").utf8) + [10])
         var accepted: [Int] = []
         var refused = 0
         for _ in 0..<count {

@@ -6,33 +6,41 @@ import Testing
 /// daemon answers and feeds subscriptions without reading the projections again.
 @Suite("Resulting state")
 struct ResultingStateTests {
-    @Test("each event's conversation as it stood right after that command, even when later commands of the batch change it")
+    @Test(
+        "each event's conversation as it stood right after that command, even when later commands of the batch change it"
+    )
     func conversationsPerCommand() throws {
         let dir = try TemporaryDirectory()
         let engine = try openEngine(dir.path)
         try run(engine, directoryCommands + [.login(Login(agentId: "bob", state: .ready))])
         let outcomes = try engine.execute([
-            CommandRequest(.receive(ReceiveInbound(from: "+15551230009", to: "+15550000001", text: "anyone?")), actor: carrier),
+            CommandRequest(
+                .receive(ReceiveInbound(from: "+15551230009", to: "+15550000001", text: "anyone?")), actor: carrier),
             CommandRequest(.acceptChat(AcceptChat(agentId: "bob", conversationId: "c-1")), actor: frontend),
         ])
         let inbound = try #require(outcomes[0].result)
         #expect(inbound.events.map(\.type) == [.conversationOpened, .inboundReceived])
-        #expect(inbound.state.conversations.map { $0?.status } == [.pending, .pending], "still waiting when it arrived")
+        #expect(
+            inbound.state.conversations.map { $0?.status } == [.pending, .pending], "still waiting when it arrived")
         let accepted = try #require(outcomes[1].result)
         #expect(accepted.state.conversations.map { $0?.agentId } == ["bob"])
         #expect(accepted.state.conversations.first??.status == .open)
         #expect(try engine.projections.read { try $0.conversation("c-1") } == accepted.state.conversations.first ?? nil)
     }
 
-    @Test("a late delivery report carries the message's effective status; an agent command that changes nothing carries the agent")
+    @Test(
+        "a late delivery report carries the message's effective status; an agent command that changes nothing carries the agent"
+    )
     func messageAndAgent() throws {
         let dir = try TemporaryDirectory()
         let engine = try openEngine(dir.path)
-        try run(engine, directoryCommands + [
-            .login(Login(agentId: "ann", state: .ready)),
-            .send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+15551230001", text: "hello")),
-            .reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "r-1", status: .delivered)),
-        ])
+        try run(
+            engine,
+            directoryCommands + [
+                .login(Login(agentId: "ann", state: .ready)),
+                .send(SendMessage(agentId: "ann", serviceId: "sales", customerNumber: "+15551230001", text: "hello")),
+                .reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "r-1", status: .delivered)),
+            ])
         let outcomes = try engine.execute([
             CommandRequest(.reportDelivery(ReportDelivery(carrierReference: "r-1", status: .sent)), actor: carrier),
             CommandRequest(.login(Login(agentId: "ann", state: .ready)), actor: frontend),

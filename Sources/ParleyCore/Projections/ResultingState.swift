@@ -19,7 +19,9 @@ public struct ResultingState: Sendable, Hashable {
     }
 
     /// Reads the state `command` left, whose `events` the projections in `view` have applied.
-    public static func read(after command: Command, events: [RecordedEvent], in view: some ProjectionReading) throws -> Self {
+    public static func read(after command: Command, events: [RecordedEvent], in view: some ProjectionReading) throws
+        -> Self
+    {
         var state = ResultingState()
         var found: [String: ConversationRecord] = [:]
         state.conversations = try events.map { recorded -> ConversationRecord? in
