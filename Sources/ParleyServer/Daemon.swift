@@ -1,7 +1,7 @@
 public import Logging
 public import ParleyProtocol
 public import ParleyStore
-public import ServiceLifecycle
+import ServiceLifecycle
 public import UnixSignals
 
 /// How the daemon serves: its socket, limits, roles, timeouts and the optional simulator.

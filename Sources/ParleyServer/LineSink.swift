@@ -26,4 +26,7 @@ public enum LineInput: Sendable {
     case tooLong
     /// A partial line was left unfinished past the line timeout; it and the rest were discarded.
     case stalled
+    /// A command line the connection's event loop already refused: this answer (an error
+    /// line), to be written in order with the session's other lines.
+    case refusal(String)
 }

@@ -43,8 +43,12 @@ public final class Session: Sendable, CommandOutcomeReceiver {
 
     /// Greets the peer, then handles every line until the input ends, the peer sends an
     /// over-long line, or the session is closed; finally ends its subscriptions.
-    public func run<Lines: AsyncSequence & Sendable>(_ lines: Lines) async where Lines.Element == LineInput {
+    /// `greeted` runs once the greeting is written (the socket server then lets the event
+    /// loop take command lines itself: ``CommandIntake``).
+    public func run<Lines: AsyncSequence & Sendable>(_ lines: Lines, greeted: (@Sendable () -> Void)? = nil) async
+    where Lines.Element == LineInput {
         await send(responses.notification(method: "server.hello", json: (try? handlers.greeting()) ?? "{}"))
+        greeted?()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.watchForSlowConsumer() }
             do {
@@ -52,6 +56,10 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                     if case .line(let line) = input {
                         if line.isEmpty || state.withLockedValue({ $0.closed }) { continue }
                         await receive(line, group: &group)
+                        continue
+                    }
+                    if case .refusal(let answer) = input {
+                        await send(answer)
                         continue
                     }
                     var refusal = ProtocolError.lineTooLong(context.limits.maxLineBytes)
@@ -106,25 +114,52 @@ public final class Session: Sendable, CommandOutcomeReceiver {
             await send(responses.error(id: request.id, refusal))
             return
         }
-        guard admit() else {
-            await send(responses.error(id: request.id, .tooManyRequests(context.limits.maxInFlight)))
+        if case .command(let method) = route {
+            if let refusal = queue(request, method) { await send(refusal) }
             return
         }
-        if case .command(let method) = route {
-            // Queued with the writer here, in arrival order; the answer comes back through
-            // ``finished(_:)`` with the rest of this connection's commands of its batch.
-            do {
-                let (queued, command) = try handlers.request(method, request.params)
-                context.writer.enqueue(queued, for: self, tag: AnswerTag(id: request.id, method: method, command: command))
-            } catch {
-                state.withLockedValue { $0.inFlight -= 1 }
-                await send(responses.error(id: request.id, error))
-            }
+        guard admit() else {
+            await send(responses.error(id: request.id, .tooManyRequests(context.limits.maxInFlight)))
             return
         }
         group.addTask {
             await self.handle(request, route)
             self.state.withLockedValue { $0.inFlight -= 1 }
+        }
+    }
+
+    /// What ``intake(_:)`` did with a line.
+    enum Intake {
+        /// A command, queued with the writer; its answer follows its commit.
+        case queued
+        /// Not a command the router lets through: for ``run(_:greeted:)`` to handle.
+        case elsewhere
+        /// A command refused before the writer saw it, with this error line.
+        case refused(String)
+    }
+
+    /// Takes a command line in one pass where it was framed (the connection's event loop):
+    /// parse, route, decode, queue. Anything else is left for ``run(_:greeted:)``.
+    func intake(_ line: [UInt8]) -> Intake {
+        guard !line.isEmpty, !state.withLockedValue({ $0.closed }),
+            case .success(let request) = Request.parse(line, maxDepth: context.limits.maxDepth),
+            case .command(let method) = Router.route(method: request.method, roles: peer.roles, shuttingDown: context.isShuttingDown)
+        else { return .elsewhere }
+        return queue(request, method).map(Intake.refused) ?? .queued
+    }
+
+    /// Queues a command with the writer, in arrival order; its answer comes back through
+    /// ``finished(_:)`` with the rest of this connection's commands of its batch. Returns the
+    /// error line instead when it is refused here (over the in-flight limit, bad params).
+    private func queue(_ request: Request, _ method: Method) -> String? {
+        guard admit() else { return responses.error(id: request.id, .tooManyRequests(context.limits.maxInFlight)) }
+        do {
+            let (queued, command) = try handlers.request(method, request.params)
+            context.writer.enqueue(queued, for: self, tag: AnswerTag(id: request.id, method: method, command: command))
+            return nil
+        } catch {
+            state.withLockedValue { $0.inFlight -= 1 }
+            return responses.error(id: request.id, error)
         }
     }
 

@@ -18,6 +18,7 @@ public final class SocketServer: Service, Sendable {
     private struct Accepted: Sendable {
         let async: NIOAsyncChannel<LineInput, ByteBuffer>
         let channel: any Channel
+        let intake: NIOLoopBound<CommandIntake>
     }
 
     private let context: ServerContext
@@ -41,8 +42,10 @@ public final class SocketServer: Service, Sendable {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine, lineTimeout: lineTimeout)))
+                    let intake = CommandIntake()
+                    try channel.pipeline.syncOperations.addHandler(intake)
                     let wrapped = try NIOAsyncChannel<LineInput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    return Accepted(async: wrapped, channel: channel)
+                    return Accepted(async: wrapped, channel: channel, intake: NIOLoopBound(intake, eventLoop: channel.eventLoop))
                 }
             }
         chmod(path, 0o660)
@@ -114,7 +117,10 @@ public final class SocketServer: Service, Sendable {
                 }
                 defer { _ = sessions.withLock { $0.removeValue(forKey: key) } }
                 context.logger.debug("connected", metadata: ["peer.uid": "\(peer.uid)", "peer.roles": "\(peer.roles)"])
-                await session.run(inbound)
+                let intake = accepted.intake
+                await session.run(inbound) {
+                    intake.eventLoop.execute { intake.value.activate(session) }
+                }
             }
         } catch {
             context.logger.debug("connection ended", metadata: ["error": "\(error)"])

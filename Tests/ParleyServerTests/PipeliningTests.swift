@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 import ParleyProtocol
 import Testing
 
@@ -75,6 +76,31 @@ struct PipeliningTests {
         #expect(messages == accepted.count, "one message per accepted command, none for a refused one")
         #expect(UInt64(accepted.last ?? 0) == server.engine.head.position)
         #expect(server.engine.head.position > before)
+        try await server.stop()
+    }
+
+    @Test("commands sent before the greeting was read are answered after it, in order")
+    func beforeTheGreeting() async throws {
+        let server = try await TestServer()
+        let client = try TestClient(path: server.socketPath)
+        let lines = (1...5).map { id in
+            jsonLine([
+                "jsonrpc": "2.0", "id": id, "method": id == 1 ? "agent.login" : "agent.setState",
+                "params": ["agentId": "alice", "state": id % 2 == 0 ? "Ready" : "NotReady"],
+            ])
+        }
+        try await client.sendRaw(Array((lines.joined(separator: "\n") + "\n").utf8))
+        let hello = try await client.readObject()
+        #expect(hello["method"] as? String == "server.hello")
+        var ids: [Int] = []
+        for _ in 1...5 {
+            let answer = try await client.readObject()
+            ids.append(try #require(answer["id"] as? Int, "\(answer)"))
+            #expect(answer["result"] != nil, "\(answer)")
+        }
+        #expect(ids == [1, 2, 3, 4, 5])
+        let state = try server.engine.projections.read { try $0.agent("alice")?.state }
+        #expect(state == .notReady, "decided in the order sent: the last one sets NotReady")
         try await server.stop()
     }
 }
