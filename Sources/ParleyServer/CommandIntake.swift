@@ -44,6 +44,8 @@ final class CommandIntake: ChannelDuplexHandler, RemovableChannelHandler {
         let lines = held
         held = []
         for input in lines { take(input, session: session, context: context) }
+        // The async channel passes what it was given on at the end of a read.
+        if !lines.isEmpty { context.fireChannelReadComplete() }
         if readWanted {
             readWanted = false
             context.read()

@@ -121,7 +121,10 @@ public final class CommandWriter: Service, Sendable {
             // filtering it for every subscription looks nothing up.
             let committed = outcomes.flatMap { outcome -> [FeedEvent] in
                 guard let result = outcome.result, !result.replayed else { return [] }
-                return zip(result.events, result.state.conversations).map { FeedEvent($0, conversation: $1) }
+                let conversations = result.state.conversations
+                return result.events.enumerated().map { index, event in
+                    FeedEvent(event, conversation: index < conversations.count ? conversations[index] : nil)
+                }
             }
             feed.publish(engine.head, events: committed)
             deliver(batch) { .success(outcomes[$0]) }

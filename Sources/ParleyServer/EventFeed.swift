@@ -3,13 +3,14 @@ public import ParleyCore
 public import ParleyStore
 
 /// A committed event as the feed keeps it: shared by reference among subscriptions, with the
-/// state of the conversation it concerns right after its batch committed, so that filtering
-/// it for a thousand subscriptions does not look the conversation up a thousand times.
+/// state of the conversation it concerns right after its command (read in the write), so
+/// that filtering it for a thousand subscriptions does not look the conversation up a
+/// thousand times.
 public final class FeedEvent: Sendable {
     /// The event.
     public let recorded: RecordedEvent
-    /// The conversation the event concerns, as the projections held it after the event's batch
-    /// committed (`nil` when it concerns none or it was not looked up).
+    /// The conversation the event concerns, as the projections held it right after the event's
+    /// command (`nil` when it concerns none or it was not read).
     public let conversation: ConversationRecord?
 
     /// Wraps an event.

@@ -29,7 +29,9 @@ public final class InProcessConnection: LineSink {
         done(true)
     }
 
-    /// Server side: runs `body` at once (there is no event loop to hop to).
+    /// Server side: runs `body` at once (there is no event loop to hop to), so a command's
+    /// answer to an in-process client is encoded on the writer's thread: small, and only the
+    /// simulator's.
     public func execute(_ body: @escaping @Sendable () -> Void) { body() }
 
     /// One stream element per line, as a client reading the socket would split them.

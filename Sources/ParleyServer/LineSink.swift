@@ -1,7 +1,9 @@
 /// Where a session writes its lines (answers and notifications), one JSON object each.
 ///
 /// The socket implementation suspends ``write(_:)`` while the peer is not reading
-/// (backpressure), so a session never buffers more than the channel's high-water mark.
+/// (backpressure); what ``write(_:done:)`` queues without waiting is bounded by the
+/// session's in-flight limit. The in-process implementation buffers without bound: its
+/// only users are the daemon's own parts (the carrier simulator), which read everything.
 public protocol LineSink: Sendable {
     /// Writes one line (without newline), waiting while the peer is not reading.
     func write(_ line: String) async throws

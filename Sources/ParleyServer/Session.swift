@@ -4,8 +4,9 @@ import ParleyProtocol
 import ParleyStore
 import NIOConcurrencyHelpers
 
-/// One client connection: reads request lines, answers them (commands concurrently, up to
-/// the in-flight limit), and runs the connection's subscriptions.
+/// One client connection: takes its commands to the writer (from the event loop through
+/// ``intake(_:)``, or from ``run(_:greeted:)``), answers its other requests concurrently up to
+/// the in-flight limit, and runs the connection's subscriptions.
 public final class Session: Sendable, CommandOutcomeReceiver {
     private struct Subscription {
         var task: Task<UInt64, Never>?

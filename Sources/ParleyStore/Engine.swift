@@ -248,7 +248,7 @@ public final class Engine: Sendable {
                 let original = entry.first <= entry.last
                     ? try log.read(after: entry.first - 1, limit: Int(entry.last - entry.first + 1), in: txn).map(\.recorded)
                     : []
-                let state = try ResultingState.read(after: request.command, events: original, in: view)
+                let state = resultingState(request.command, original, view)
                 outcomes.append(.accepted(CommandResult(events: original, position: entry.last, replayed: true, state: state)))
                 continue
             }
@@ -301,10 +301,16 @@ public final class Engine: Sendable {
                 try projector.apply(recorded)
                 if recorded.isEmpty == false { try view.put(.meta, MetaKey.checkpoint, Key.bigEndian(head.position)) }
             }
-            let state = try tagged(.projections) { try ResultingState.read(after: request.command, events: recorded, in: view) }
+            let state = resultingState(request.command, recorded, view)
             outcomes.append(.accepted(CommandResult(events: recorded, position: head.position, replayed: false, state: state)))
         }
         return (outcomes, head)
+    }
+
+    /// What `command` left, for its answer and the feed. A failed read costs the answer its
+    /// extras (and the feed its shortcut), never the batch.
+    private func resultingState(_ command: Command, _ events: [RecordedEvent], _ view: LMDBProjections) -> ResultingState {
+        (try? ResultingState.read(after: command, events: events, in: view)) ?? ResultingState()
     }
 
     // MARK: Map growth

@@ -103,4 +103,29 @@ struct PipeliningTests {
         #expect(state == .notReady, "decided in the order sent: the last one sets NotReady")
         try await server.stop()
     }
+
+    @Test(
+        "a refused command among pipelined ones gets its error; the accepted ones keep their order and are all applied")
+    func refusalAmongPipelined() async throws {
+        let server = try await TestServer()
+        let client = try await server.connect()
+        try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
+        let bad = jsonLine([
+            "jsonrpc": "2.0", "id": 5, "method": "sms.send", "params": ["agentId": "alice", "text": 7],
+        ])
+        let lines = (1...9).map { $0 == 5 ? bad : Self.send($0, customer: $0) }
+        try await client.sendRaw(Array((lines.joined(separator: "\n") + "\n").utf8))
+        var accepted: [Int] = []
+        var refused: [Int] = []
+        for _ in 1...9 {
+            let answer = try await client.readObject()
+            let id = try #require(answer["id"] as? Int, "\(answer)")
+            if answer["result"] != nil { accepted.append(id) } else { refused.append(id) }
+        }
+        #expect(refused == [5])
+        #expect(accepted == [1, 2, 3, 4, 6, 7, 8, 9])
+        let chats = try server.engine.projections.read { try $0.agentView("alice")?.openChats.count }
+        #expect(chats == 8, "one conversation per accepted send")
+        try await server.stop()
+    }
 }

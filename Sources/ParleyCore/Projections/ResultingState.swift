@@ -2,8 +2,8 @@
 /// write transaction: what its answer and the live feed need, so neither reads again after
 /// the commit.
 public struct ResultingState: Sendable, Hashable {
-    /// For each of the command's events, in order: the conversation it concerns, after it
-    /// (`nil` when it concerns none).
+    /// For each of the command's events, in order: the conversation it concerns, as the whole
+    /// command left it (`nil` when it concerns none).
     public var conversations: [ConversationRecord?]
     /// For a delivery report: the message after it (its effective status).
     public var message: MessageRecord?
