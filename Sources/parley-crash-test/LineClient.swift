@@ -43,7 +43,7 @@ final class LineClient {
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
+            disconnect()
             throw LineClientError.connect("socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -57,7 +57,8 @@ final class LineClient {
         }
         guard connected == 0 else {
             let reason = SystemError.reason()
-            close(fd)
+            // `deinit` runs after a throw from here on: the descriptor must be closed once.
+            disconnect()
             throw LineClientError.connect(reason)
         }
         var time = timeval(tv_sec: timeout, tv_usec: 0)

@@ -114,8 +114,13 @@ final class TestClient: @unchecked Sendable {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard connected == 0 else {
+            let code = POSIXErrorCode(rawValue: errno) ?? .EIO
+            // Every stored property is set, so `deinit` runs after this throw: it must find no
+            // descriptor, or it closes the same number again — by then possibly another
+            // thread's file (a daemon's log, a pipe being read).
             close(fd)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            fd = -1
+            throw POSIXError(code)
         }
         var time = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
