@@ -2,9 +2,10 @@ import NIOCore
 
 /// The command path on a connection's event loop: each command line is parsed, routed,
 /// decoded and queued with the writer right where it was framed — one pass, no task, no
-/// hop to another thread. Every other line (a query, a subscription, a bad line, one the
-/// router refuses) goes on, in order, to the session's loop (``Session/run(_:greeted:)``),
-/// and so does the refusal of a command, which that loop writes with backpressure.
+/// hop to another thread. Every other request (a query, a subscription, one the router
+/// refuses) goes on, in order and already parsed, to the session's loop
+/// (``Session/run(_:greeted:)``); so do a line that does not parse, and the refusal of a
+/// command, which that loop writes with backpressure.
 ///
 /// Until the session has greeted the peer, lines are held and reading is paused, so nothing
 /// is answered before the greeting and a peer cannot pile up lines meanwhile.
@@ -59,6 +60,7 @@ final class CommandIntake: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch session.intake(bytes) {
         case .queued: break
+        case .parsed(let request): context.fireChannelRead(wrapInboundOut(.request(request)))
         case .elsewhere: context.fireChannelRead(wrapInboundOut(input))
         case .refused(let answer): context.fireChannelRead(wrapInboundOut(.refusal(answer)))
         }

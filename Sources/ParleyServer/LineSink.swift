@@ -1,3 +1,5 @@
+public import ParleyProtocol
+
 /// Where a session writes its lines (answers and notifications), one JSON object each.
 ///
 /// The socket implementation suspends ``write(_:)`` while the peer is not reading
@@ -28,6 +30,9 @@ public enum LineInput: Sendable {
     case tooLong
     /// A partial line was left unfinished past the line timeout; it and the rest were discarded.
     case stalled
+    /// A request the connection's event loop already parsed that is not a command for the
+    /// writer (``CommandIntake``).
+    case request(Request)
     /// A command line the connection's event loop already refused: this answer (an error
     /// line), to be written in order with the session's other lines.
     case refusal(String)

@@ -59,6 +59,11 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                         await receive(line, group: &group)
                         continue
                     }
+                    if case .request(let request) = input {
+                        if state.withLockedValue({ $0.closed }) { continue }
+                        await receive(request, group: &group)
+                        continue
+                    }
                     if case .refusal(let answer) = input {
                         await send(answer)
                         continue
@@ -103,13 +108,14 @@ public final class Session: Sendable, CommandOutcomeReceiver {
     /// role, shutdown) are answered inline, so a client flooding bad lines is slowed by its own
     /// unread answers instead of piling up tasks.
     private func receive(_ line: [UInt8], group: inout DiscardingTaskGroup) async {
-        let request: Request
         switch Request.parse(line, maxDepth: context.limits.maxDepth) {
-        case .failure(let failure):
-            await send(responses.error(id: failure.id, failure.error))
-            return
-        case .success(let parsed): request = parsed
+        case .failure(let failure): await send(responses.error(id: failure.id, failure.error))
+        case .success(let request): await receive(request, group: &group)
         }
+    }
+
+    /// Handles one parsed request.
+    private func receive(_ request: Request, group: inout DiscardingTaskGroup) async {
         let route = Router.route(method: request.method, roles: peer.roles, shuttingDown: context.isShuttingDown)
         if case .refuse(let refusal) = route {
             await send(responses.error(id: request.id, refusal))
@@ -133,7 +139,11 @@ public final class Session: Sendable, CommandOutcomeReceiver {
     enum Intake {
         /// A command, queued with the writer; its answer follows its commit.
         case queued
-        /// Not a command the router lets through: for ``run(_:greeted:)`` to handle.
+        /// A request that is not a command the router lets through: for ``run(_:greeted:)``
+        /// to handle, parsed once here.
+        case parsed(Request)
+        /// A line that does not parse (or arrives after the session closed): for
+        /// ``run(_:greeted:)`` to refuse.
         case elsewhere
         /// A command refused before the writer saw it, with this error line.
         case refused(String)
@@ -143,9 +153,10 @@ public final class Session: Sendable, CommandOutcomeReceiver {
     /// parse, route, decode, queue. Anything else is left for ``run(_:greeted:)``.
     func intake(_ line: [UInt8]) -> Intake {
         guard !line.isEmpty, !state.withLockedValue({ $0.closed }),
-            case .success(let request) = Request.parse(line, maxDepth: context.limits.maxDepth),
-            case .command(let method) = Router.route(method: request.method, roles: peer.roles, shuttingDown: context.isShuttingDown)
+            case .success(let request) = Request.parse(line, maxDepth: context.limits.maxDepth)
         else { return .elsewhere }
+        guard case .command(let method) = Router.route(method: request.method, roles: peer.roles, shuttingDown: context.isShuttingDown)
+        else { return .parsed(request) }
         return queue(request, method).map(Intake.refused) ?? .queued
     }
 
