@@ -10,7 +10,7 @@ struct Debug: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-debug",
         abstract: "Developer commands used by the test suite and the tools in tools/; not for operators.",
-        subcommands: [AppendLoop.self, Head.self, CodecBench.self, Generate.self, HostileClients.self]
+        subcommands: [AppendLoop.self, Head.self, RebuildPaused.self, CodecBench.self, Generate.self, HostileClients.self]
     )
 
     /// Appends batches of sends forever, printing `committed BATCH FIRST LAST` after each durable commit.
@@ -67,6 +67,26 @@ struct Debug: ParsableCommand {
             let engine = try Engine(directory: data, options: EngineOptions(readOnly: true))
             let head = engine.head
             print("\(head.position) \(head.hash.hex)")
+        }
+    }
+
+    /// A projections rebuild that stops itself in the middle, so a test can kill it there.
+    struct RebuildPaused: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rebuild-paused",
+            abstract: "Rebuild the projections as `parley projections rebuild` does, but stop (SIGSTOP) once the first "
+                + "chunk of events is in the scratch file, before the swap: a test then kills it at work."
+        )
+
+        @Option(help: "The data directory.") var data: String
+
+        func run() throws {
+            var stopped = false
+            try Rebuilder.rebuild(directory: data) { _, _ in
+                guard !stopped else { return }
+                stopped = true
+                raise(SIGSTOP)
+            }
         }
     }
 

@@ -162,20 +162,22 @@ struct ToolTests {
         let scratch = DataDirectory(dir.path).projections + ".rebuild"
         var killedMidRebuild = 0
         for round in 0..<8 {
+            // Odd rounds: a rebuild that stops itself once its first chunk is in the scratch file,
+            // before the swap, killed there however fast or slow the machine. Even rounds: the real
+            // `parley projections rebuild`, killed at a random moment, before, during or after.
+            let paused = round % 2 == 1
             let child = Process()
-            child.executableURL = URL(fileURLWithPath: try parleyExecutable())
-            child.arguments = ["projections", "rebuild", "--data", dir.path]
+            child.executableURL = URL(fileURLWithPath: try parleyExecutable(paused ? "parley-debug" : "parley"))
+            child.arguments = paused ? ["rebuild-paused", "--data", dir.path] : ["projections", "rebuild", "--data", dir.path]
             child.standardOutput = FileHandle.nullDevice
             child.standardError = FileHandle.nullDevice
             try child.run()
-            // Odd rounds kill as soon as the rebuild has begun writing its scratch file (however
-            // slow the machine); even rounds at a random moment, which may be before or after.
-            if round % 2 == 1 {
+            if paused {
                 let deadline = ContinuousClock.now + .seconds(120)
-                while !FileManager.default.fileExists(atPath: scratch), child.isRunning, ContinuousClock.now < deadline {
+                while !Self.isStopped(child.processIdentifier), child.isRunning, ContinuousClock.now < deadline {
                     usleep(1_000)
                 }
-                if child.isRunning, FileManager.default.fileExists(atPath: scratch) { killedMidRebuild += 1 }
+                if Self.isStopped(child.processIdentifier), FileManager.default.fileExists(atPath: scratch) { killedMidRebuild += 1 }
             } else {
                 usleep(UInt32.random(in: 1_000...120_000, using: &generator))
             }
@@ -185,6 +187,15 @@ struct ToolTests {
             expectSameDump(try engine.projections.dump(), expected)
         }
         #expect(killedMidRebuild > 0, "no round caught the rebuild at work")
+        #expect(killedMidRebuild == 4, "every odd round kills a rebuild stopped at work")
+    }
+
+    /// Whether process `pid` is stopped (state `T` in /proc/PID/stat).
+    private static func isStopped(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let afterName = stat.range(of: ") ", options: .backwards)
+        else { return false }
+        return stat[afterName.upperBound...].first == "T"
     }
 
     @Test("a backup taken under write load verifies and matches the log up to its head")
