@@ -1,4 +1,4 @@
-import Foundation
+public import ParleyCore
 
 /// Small helpers for writing and checking JSON text.
 public enum JSONText {
@@ -31,22 +31,7 @@ public enum JSONText {
         return deepest
     }
 
-    /// A JSON string literal for `text`.
-    public static func quote(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20 || c == "\u{2028}" || c == "\u{2029}":
-                out += String(format: "\\u%04x", c.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal for `text`, escaped as every other string Parley writes
+    /// (``CompactJSONEncoder/quote(_:)``).
+    public static func quote(_ text: String) -> String { CompactJSONEncoder.quote(text) }
 }

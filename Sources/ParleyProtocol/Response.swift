@@ -1,4 +1,4 @@
-import ParleyCore
+public import ParleyCore
 
 /// Writes answers and notifications as compact one-line JSON (never a raw newline inside).
 public struct ResponseWriter: Sendable {
@@ -15,6 +15,15 @@ public struct ResponseWriter: Sendable {
     /// `{"jsonrpc":"2.0","id":…,"result":…}`
     public func result(id: RequestID, json result: String) -> String {
         "{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"result\":\(result)}"
+    }
+
+    /// `{"jsonrpc":"2.0","id":…,"result":{…}}` with the result object's members written by `members`.
+    public func result(id: RequestID, _ members: (inout JSONObjectWriter) -> Void) -> [UInt8] {
+        var object = JSONObjectWriter(after: Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"result\":".utf8))
+        members(&object)
+        var line = object.finish()
+        line.append(UInt8(ascii: "}"))
+        return line
     }
 
     /// `{"jsonrpc":"2.0","id":…,"error":{"code":…,"message":…,"data":{"type":…,"retryable":…}}}`; id null when unknown.

@@ -75,7 +75,7 @@ public final class CarrierSimulator: Service, Sendable {
     /// Submits what is pending, then every new message, until shutdown.
     public func run() async throws {
         let connection = InProcessConnection()
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             await simulate(connection)
         } onGracefulShutdown: {
             connection.close()

@@ -23,19 +23,24 @@ struct Handlers {
         return (CommandRequest(command, actor: peer.actor(for: method.roles), idempotencyKey: key), command)
     }
 
-    /// The answer lines of finished commands, in their order: results or errors.
-    func answers(_ finished: [FinishedCommand]) -> [String] {
-        finished.map { finished in
+    /// The answer lines of finished commands, in their order (results or errors), joined by
+    /// newlines: the bytes of one write.
+    func answers(_ finished: [FinishedCommand]) -> [UInt8] {
+        var text: [UInt8] = []
+        for command in finished {
+            if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
             do throws(ProtocolError) {
-                return responses.result(id: finished.tag.id, json: try result(finished))
+                let answer = try self.answer(command)
+                text += responses.result(id: command.tag.id) { answer.write(to: &$0) }
             } catch {
-                return responses.error(id: finished.tag.id, error)
+                text += responses.error(id: command.tag.id, error).utf8
             }
         }
+        return text
     }
 
-    /// The result's JSON of a command whose outcome is durable, or why it failed.
-    private func result(_ finished: FinishedCommand) throws(ProtocolError) -> String {
+    /// The answer of a command whose outcome is durable, or why it failed.
+    private func answer(_ finished: FinishedCommand) throws(ProtocolError) -> CommandAnswer {
         let outcome: CommandOutcome
         switch finished.result {
         case .success(let value): outcome = value
@@ -47,7 +52,7 @@ struct Handlers {
         }
         switch outcome {
         case .rejected(let rejection): throw .rejected(rejection)
-        case .accepted(let result): return try encode(CommandAnswer(result, command: finished.tag.command))
+        case .accepted(let result): return CommandAnswer(result, command: finished.tag.command)
         }
     }
 

@@ -24,8 +24,8 @@ public final class InProcessConnection: LineSink {
     public func write(_ line: String) async throws { yieldLines(line) }
 
     /// Server side: writes lines at once.
-    public func write(_ text: String, done: @escaping @Sendable (Bool) -> Void) {
-        yieldLines(text)
+    public func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void) {
+        yieldLines(String(decoding: lines, as: UTF8.self))
         done(true)
     }
 

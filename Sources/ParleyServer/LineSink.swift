@@ -9,10 +9,10 @@ public import ParleyProtocol
 public protocol LineSink: Sendable {
     /// Writes one line (without newline), waiting while the peer is not reading.
     func write(_ line: String) async throws
-    /// Writes `text` (one line, or several joined by `\n`; without the final newline) at once,
-    /// without waiting for the peer; `done` says whether it reached the connection's socket.
-    /// Callers bound what they write this way (the session's in-flight limit).
-    func write(_ text: String, done: @escaping @Sendable (Bool) -> Void)
+    /// Writes `lines` (UTF-8 of one line, or of several joined by `\n`; without the final
+    /// newline) at once, without waiting for the peer; `done` says whether they reached the
+    /// connection's socket. Callers bound what they write this way (the session's in-flight limit).
+    func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void)
     /// Runs `body` soon on the connection's own thread (its event loop), not the caller's.
     func execute(_ body: @escaping @Sendable () -> Void)
     /// Queues final lines after everything already queued, without waiting for the peer,

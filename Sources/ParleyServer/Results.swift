@@ -20,7 +20,7 @@ struct Greeting: Encodable {
 }
 
 /// An event in a command result: where it landed.
-struct AppendedEvent: Encodable {
+struct AppendedEvent {
     var position: UInt64
     var type: String
     var stream: String
@@ -28,7 +28,9 @@ struct AppendedEvent: Encodable {
 
 /// The result of every command: its last position, whether it is a replay, its events,
 /// and the ids and outcome a client needs next.
-struct CommandAnswer: Encodable {
+///
+/// Written on every command, so straight into bytes (``write(to:)``), not through `Encodable`.
+struct CommandAnswer {
     var position: UInt64
     var replayed: Bool
     var events: [AppendedEvent]
@@ -74,6 +76,27 @@ struct CommandAnswer: Encodable {
         case .acceptChat(let c): conversationId = c.conversationId
         default: break
         }
+    }
+
+    /// Writes the members, in key order, leaving out those that are `nil`.
+    func write(to object: inout JSONObjectWriter) {
+        object.integer("attempt", attempt)
+        object.integer("characters", characters)
+        object.string("conversationId", conversationId)
+        object.string("encoding", encoding)
+        object.objects("events", events) { event, appended in
+            event.integer("position", appended.position)
+            event.string("stream", appended.stream)
+            event.string("type", appended.type)
+        }
+        object.string("messageId", messageId)
+        object.string("outcome", outcome)
+        object.integer("position", position)
+        object.bool("replayed", replayed)
+        object.string("reported", reported)
+        object.integer("segments", segments)
+        object.string("state", state)
+        object.string("status", status)
     }
 
     private init(events result: CommandResult) {

@@ -219,7 +219,7 @@ public final class Session: Sendable, CommandOutcomeReceiver {
     /// read holds at most the in-flight limit of them.
     func finished(_ commands: [FinishedCommand]) {
         sink.execute { [self] in
-            let text = handlers.answers(commands).joined(separator: "\n")
+            let text = handlers.answers(commands)
             state.withLockedValue { state in
                 if state.pendingWrites == 0 { state.lastProgress = .now }
                 state.pendingWrites += 1

@@ -140,9 +140,9 @@ struct ChannelSink: LineSink {
         try await writer.write(buffer)
     }
 
-    func write(_ text: String, done: @escaping @Sendable (Bool) -> Void) {
-        var buffer = channel.allocator.buffer(capacity: text.utf8.count + 1)
-        buffer.writeString(text)
+    func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void) {
+        var buffer = channel.allocator.buffer(capacity: lines.count + 1)
+        buffer.writeBytes(lines)
         buffer.writeInteger(UInt8(ascii: "\n"))
         channel.writeAndFlush(buffer).whenComplete { result in
             if case .success = result { done(true) } else { done(false) }

@@ -56,3 +56,58 @@ import Testing
         #expect(throws: EncodingError.self) { try CompactJSONEncoder().encode([Double.infinity]) }
     }
 }
+
+/// `JSONObjectWriter` writes, member by member, the text `JSONEncoder` writes for the same
+/// members, so an answer built with it reads exactly like one built through `Encodable`.
+@Suite struct JSONObjectWriterTests {
+    private struct Inner: Encodable {
+        var position: UInt64
+        var type: String
+    }
+
+    private struct Sample: Encodable {
+        var count: Int?
+        var items: [Inner]
+        var name: String?
+        var ok: Bool
+        var position: UInt64
+    }
+
+    private func written(_ sample: Sample) -> String {
+        var object = JSONObjectWriter()
+        object.integer("count", sample.count)
+        object.objects("items", sample.items) { item, inner in
+            item.integer("position", inner.position)
+            item.string("type", inner.type)
+        }
+        object.string("name", sample.name)
+        object.bool("ok", sample.ok)
+        object.integer("position", sample.position)
+        return String(decoding: object.finish(), as: UTF8.self)
+    }
+
+    private func encoded(_ sample: Sample) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(sample), as: UTF8.self)
+    }
+
+    @Test func membersNestedObjectsAndEscapesMatchJSONEncoder() throws {
+        var text = ""
+        for value in 0..<0x20 { text.unicodeScalars.append(Unicode.Scalar(UInt8(value))) }
+        text += "\"\\/é😀\u{2028}"
+        let samples = [
+            Sample(count: -7, items: [Inner(position: 1, type: text), Inner(position: .max, type: "")], name: text, ok: true, position: 0),
+            Sample(count: nil, items: [], name: nil, ok: false, position: 42),
+        ]
+        for sample in samples {
+            #expect(written(sample) == (try encoded(sample)))
+        }
+    }
+
+    @Test func theObjectFollowsItsPrefix() {
+        var object = JSONObjectWriter(after: Array("[1,".utf8))
+        object.bool("a", true)
+        #expect(String(decoding: object.finish(), as: UTF8.self) == "[1,{\"a\":true}")
+    }
+}

@@ -21,6 +21,14 @@ public struct CompactJSONEncoder: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// `text` as a JSON string literal, escaped as the encoder escapes strings.
+    public static func quote(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)
+        JSONNode.writeQuoted(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The tree of one value.
     static func node(of value: some Encodable) throws -> JSONNode {
         if let text = value as? String { return .string(text) }

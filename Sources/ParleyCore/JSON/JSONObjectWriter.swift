@@ -1,0 +1,89 @@
+/// Writes one JSON object straight into bytes, member by member, for the answers built on
+/// every request where ``CompactJSONEncoder``'s tree would cost more than the answer itself.
+///
+/// The text is the one ``CompactJSONEncoder`` writes for the same members: compact, strings
+/// escaped by the same function, optional members left out when `nil`. Members must be written
+/// in the byte order of their keys, as the encoder sorts them (checked in debug builds).
+///
+/// ```swift
+/// var object = JSONObjectWriter()
+/// object.integer("position", 42)
+/// object.bool("replayed", false)
+/// let text = object.finish()   // {"position":42,"replayed":false}
+/// ```
+public struct JSONObjectWriter {
+    private var bytes: [UInt8]
+    private var empty = true
+    #if DEBUG
+    private var lastKey: [UInt8] = []
+    #endif
+
+    /// Starts an object after `prefix` (bytes already written, e.g. an envelope's opening).
+    public init(after prefix: [UInt8] = [], capacity: Int = 256) {
+        bytes = prefix
+        bytes.reserveCapacity(Swift.max(capacity, prefix.count + 16))
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Takes over `bytes` (leaving them empty) and opens a nested object at their end.
+    private init(continuing bytes: inout [UInt8]) {
+        self.bytes = []
+        swap(&self.bytes, &bytes)
+        self.bytes.append(UInt8(ascii: "{"))
+    }
+
+    /// Writes `"key":"value"`, escaped; nothing when `value` is `nil`.
+    public mutating func string(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        JSONNode.writeQuoted(value, to: &bytes)
+    }
+
+    /// Writes `"key":value` for an integer; nothing when `value` is `nil`.
+    public mutating func integer<T: BinaryInteger>(_ key: StaticString, _ value: T?) {
+        guard let value else { return }
+        self.key(key)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Writes `"key":true` or `"key":false`.
+    public mutating func bool(_ key: StaticString, _ value: Bool) {
+        self.key(key)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Writes `"key":[…]` with one object per element, each filled by `member`.
+    public mutating func objects<S: Sequence>(_ key: StaticString, _ elements: S, _ member: (inout JSONObjectWriter, S.Element) -> Void) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        var first = true
+        for element in elements {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            var nested = JSONObjectWriter(continuing: &bytes)
+            member(&nested, element)
+            bytes = nested.finish()
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Closes the object; returns everything written, prefix included.
+    public consuming func finish() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
+    private mutating func key(_ key: StaticString) {
+        #if DEBUG
+        let current = key.withUTF8Buffer { Array($0) }
+        assert(empty || lastKey.lexicographicallyPrecedes(current), "JSON members out of key order: \(key) after \(lastKey)")
+        lastKey = current
+        #endif
+        if !empty { bytes.append(UInt8(ascii: ",")) }
+        empty = false
+        bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+    }
+}
