@@ -15,7 +15,7 @@ public struct JSONObjectWriter {
     private var bytes: [UInt8]
     private var empty = true
     #if DEBUG
-    private var lastKey: [UInt8] = []
+        private var lastKey: [UInt8] = []
     #endif
 
     /// Starts an object after `prefix` (bytes already written, e.g. an envelope's opening).
@@ -53,7 +53,9 @@ public struct JSONObjectWriter {
     }
 
     /// Writes `"key":[…]` with one object per element, each filled by `member`.
-    public mutating func objects<S: Sequence>(_ key: StaticString, _ elements: S, _ member: (inout JSONObjectWriter, S.Element) -> Void) {
+    public mutating func objects<S: Sequence>(
+        _ key: StaticString, _ elements: S, _ member: (inout JSONObjectWriter, S.Element) -> Void
+    ) {
         self.key(key)
         bytes.append(UInt8(ascii: "["))
         var first = true
@@ -75,9 +77,11 @@ public struct JSONObjectWriter {
 
     private mutating func key(_ key: StaticString) {
         #if DEBUG
-        let current = key.withUTF8Buffer { Array($0) }
-        assert(empty || lastKey.lexicographicallyPrecedes(current), "JSON members out of key order: \(key) after \(lastKey)")
-        lastKey = current
+            let current = key.withUTF8Buffer { Array($0) }
+            assert(
+                empty || lastKey.lexicographicallyPrecedes(current),
+                "JSON members out of key order: \(key) after \(lastKey)")
+            lastKey = current
         #endif
         if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
