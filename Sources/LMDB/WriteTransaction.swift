@@ -83,4 +83,14 @@ public final class WriteTransaction: ReadTransaction {
         let txn = try activeHandle("mdb_drop")
         try check(mdb_drop(txn, db.dbi, 0), "mdb_drop")
     }
+
+    /// Deletes a named database and its entries from the environment (`mdb_drop(…, 1)`);
+    /// `db`'s handle is closed with it and must not be used again.
+    ///
+    /// - Parameter db: The database to delete.
+    /// - Throws: ``LMDBError`` if `mdb_drop` fails.
+    public func drop(_ db: Database) throws(LMDBError) {
+        let txn = try activeHandle("mdb_drop")
+        try check(mdb_drop(txn, db.dbi, 1), "mdb_drop")
+    }
 }

@@ -72,7 +72,9 @@ public final class Engine: Sendable {
         self.directory = directory
         self.options = options
         self.ids = ids
-        log = try EventLog(path: DataDirectory(directory).log, readOnly: options.readOnly, mapSize: options.initialMapSize)
+        log = try EventLog(
+            path: DataDirectory(directory).log, readOnly: options.readOnly, mapSize: options.initialMapSize, upgraded: options.warning
+        )
         projections = try Self.openProjections(DataDirectory(directory).projections, options: options)
         committedHead = Mutex(try log.head())
         if !options.readOnly { try openingCatchUp() }
@@ -279,7 +281,7 @@ public final class Engine: Sendable {
                 if let known = versions[stream] {
                     version = known + 1
                 } else {
-                    version = try log.streamVersion(stream, in: txn) + 1
+                    version = try tagged(.projections) { try view.streamVersion(stream) } + 1
                 }
                 versions[stream] = version
                 recorded.append(RecordedEvent(

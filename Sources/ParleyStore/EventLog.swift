@@ -1,8 +1,12 @@
 public import LMDB
 public import ParleyCore
 
-/// The append-only event log in `log.mdb`: events by position, the per-stream index,
-/// and the idempotency index. Layout in `schemas/storage.md`.
+/// The append-only event log in `log.mdb`: events by position and the idempotency index.
+/// Layout in `schemas/storage.md`.
+///
+/// Appends touch the end of `events` only (and the idempotency index, for commands with a
+/// key), so a durable commit writes few, adjacent pages. Each stream's last version, which
+/// the engine needs to number the next event, is derived data and lives in the projections.
 ///
 /// The log owns its LMDB environment. Appends happen inside a write transaction the
 /// caller runs (``Engine`` groups many commands into one); reads use short read
@@ -11,20 +15,23 @@ public final class EventLog: Sendable {
     /// The LMDB environment of `log.mdb`.
     public let environment: Environment
     let events: Database
-    let streams: Database
     let idempotency: Database
     let meta: Database
 
     /// The value of `meta["format"]` this build writes and reads.
-    public static let format = "parley-log/1"
+    public static let format = "parley-log/2"
+    /// The format before this one: the same events and idempotency index, plus a per-stream
+    /// index (`streams`). Read as it is; a writable open upgrades it by deleting that index.
+    public static let previousFormat = "parley-log/1"
 
     /// Opens (or creates) the log at `path`.
     /// - Parameters:
     ///   - path: The `log.mdb` file; its directory must exist.
     ///   - readOnly: Open without write access (beside a running daemon).
     ///   - mapSize: Initial map size in bytes.
+    ///   - upgraded: Told, in a sentence, when a writable open upgrades a log of ``previousFormat``.
     /// - Throws: ``StoreError`` if it cannot be opened or is not a Parley log.
-    public init(path: String, readOnly: Bool, mapSize: Int) throws(StoreError) {
+    public init(path: String, readOnly: Bool, mapSize: Int, upgraded: (String) -> Void = { _ in }) throws(StoreError) {
         do {
             environment = try Environment(
                 path: path, options: EnvironmentOptions(mapSize: mapSize, maxDatabases: 8, readOnly: readOnly)
@@ -38,27 +45,41 @@ public final class EventLog: Sendable {
         }
         do {
             events = try environment.openDatabase("events", create: !readOnly)
-            streams = try environment.openDatabase("streams", create: !readOnly)
             idempotency = try environment.openDatabase("idempotency", create: !readOnly)
             meta = try environment.openDatabase("meta", create: !readOnly)
         } catch {
             throw StoreError.storage(error)
         }
-        try checkFormat(readOnly: readOnly)
+        try checkFormat(readOnly: readOnly, upgraded: upgraded)
     }
 
-    private func checkFormat(readOnly: Bool) throws(StoreError) {
+    private func checkFormat(readOnly: Bool, upgraded: (String) -> Void) throws(StoreError) {
         let found: String?
         do {
             found = try environment.read { txn in try txn.get(meta, Key.of("format")).map { String(decoding: $0, as: UTF8.self) } }
         } catch { throw StoreError.wrap(error) }
-        if let found {
+        if found == Self.previousFormat {
+            if !readOnly { try upgrade(upgraded) }
+        } else if let found {
             guard found == Self.format else { throw StoreError.incompatibleFormat(found: found) }
         } else if !readOnly {
             do {
                 try environment.write { txn in try txn.put(meta, key: Key.of("format"), value: Key.of(Self.format)) }
             } catch { throw StoreError.wrap(error) }
         }
+    }
+
+    /// Deletes the per-stream index of a ``previousFormat`` log and marks it ``format``, in one
+    /// durable commit: its events and idempotency index are already this format's.
+    private func upgrade(_ upgraded: (String) -> Void) throws(StoreError) {
+        do {
+            let streams = try environment.openDatabase("streams")
+            try environment.write { txn in
+                try txn.drop(streams)
+                try txn.put(meta, key: Key.of("format"), value: Key.of(Self.format))
+            }
+        } catch { throw StoreError.wrap(error) }
+        upgraded("log.mdb upgraded from \(Self.previousFormat) to \(Self.format): its per-stream index was deleted (stream versions are now kept in the projections)")
     }
 
     // MARK: Reading
@@ -135,28 +156,9 @@ public final class EventLog: Sendable {
         } catch { throw StoreError.wrap(error) }
     }
 
-    /// The positions of a stream's events after version `after`, in order.
-    public func streamPositions(_ stream: String, after: UInt64 = 0, limit: Int = .max) throws(StoreError) -> [UInt64] {
-        do {
-            return try environment.read { txn in
-                let cursor = try txn.cursor(streams)
-                let prefix = Key.prefix(stream)
-                var result: [UInt64] = []
-                var entry = try cursor.seek(atOrAfter: Key.numbered(stream, after &+ 1))
-                while let current = entry, result.count < limit, current.key.starts(with: prefix) {
-                    result.append(Self.position(of: current.value))
-                    entry = try cursor.next()
-                }
-                return result
-            }
-        } catch { throw StoreError.wrap(error) }
-    }
-
-    /// The number of events and streams.
-    public func counts() throws(StoreError) -> (events: Int, streamEntries: Int) {
-        do {
-            return try environment.read { txn in (try txn.entryCount(events), try txn.entryCount(streams)) }
-        } catch { throw StoreError.wrap(error) }
+    /// The number of events.
+    public func eventCount() throws(StoreError) -> Int {
+        do { return try environment.read { txn in try txn.entryCount(events) } } catch { throw StoreError.wrap(error) }
     }
 
     func decode(_ value: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) throws -> StoredEvent {
@@ -174,21 +176,6 @@ public final class EventLog: Sendable {
 
     // MARK: Appending
 
-    /// The last version of `stream` as `txn` sees it (0 for a new stream).
-    func streamVersion(_ stream: String, in txn: ReadTransaction) throws -> UInt64 {
-        let cursor = try txn.cursor(streams)
-        let bound = Key.numbered(stream, .max)
-        let candidate: (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
-        if let atOrAfter = try cursor.seek(atOrAfter: bound) {
-            if atOrAfter.key.elementsEqual(bound) { return .max }
-            candidate = try cursor.previous()
-        } else {
-            candidate = try cursor.last()
-        }
-        guard let candidate, candidate.key.starts(with: Key.prefix(stream)), candidate.key.count == bound.count else { return 0 }
-        return Self.position(of: UnsafeRawBufferPointer(rebasing: candidate.key[(candidate.key.count - 8)...]))
-    }
-
     /// Appends events whose positions follow `head`, extending the hash chain.
     /// - Returns: The new head.
     func append(_ recorded: [RecordedEvent], after head: LogHead, in txn: WriteTransaction) throws -> LogHead {
@@ -197,10 +184,6 @@ public final class EventLog: Sendable {
             precondition(event.position == head.position + 1, "positions are assigned gaplessly by the engine")
             let (value, hash) = StoredEvent.encode(event, after: head.hash)
             try txn.put(events, key: Key.bigEndian(event.position), value: value, flags: .append)
-            try txn.put(
-                streams, key: Key.numbered(event.stream, event.streamVersion), value: Key.bigEndian(event.position),
-                flags: .noOverwrite
-            )
             head = LogHead(position: event.position, hash: hash)
         }
         return head

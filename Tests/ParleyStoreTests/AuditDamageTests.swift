@@ -111,7 +111,7 @@ struct AuditDamageTests {
             report.notes == [
                 Self.replayNote("damaged event", at: middle),
                 Self.projectionsNote("damaged event", at: middle, checkpoint: head.position),
-                "stream and idempotency indexes not checked: the log is damaged",
+                "idempotency index not checked: the log is damaged",
             ])
     }
 
@@ -177,7 +177,7 @@ struct AuditDamageTests {
             #expect(
                 report.notes == [
                     "projections not compared: the stored ones are at position \(head.position), past the log's last event \(head.position - 1)",
-                    "stream and idempotency indexes not checked: events are missing from its end",
+                    "idempotency index not checked: events are missing from its end",
                 ])
         }
     }

@@ -18,6 +18,18 @@ extension ProjectionReading {
         return Key.trailingNumber(bytes)
     }
 
+    /// The version of `stream`'s last event (0 for a stream with none).
+    public func streamVersion(_ stream: String) throws -> UInt64 {
+        let version = try withValue(.streamVersions, Key.of(stream)) { bytes -> UInt64? in
+            bytes.count == 8 ? bytes.reduce(0) { $0 << 8 | UInt64($1) } : nil
+        }
+        switch version {
+        case .none: return 0
+        case .some(.none): throw BinaryDecodingError(reason: "the version of stream \(stream) is not 8 bytes")
+        case .some(.some(let version)): return version
+        }
+    }
+
     /// Contact-center settings, with defaults (counter on, 10 segments) until configured.
     public func settings() throws -> SettingsConfigured {
         try record(.meta, MetaKey.settings) ?? SettingsConfigured(smsCounterEnabled: true, maxSegments: 10)

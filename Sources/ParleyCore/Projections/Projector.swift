@@ -20,6 +20,7 @@ public struct Projector<Store: ProjectionWriting> {
 
     /// Applies one event (without moving the checkpoint).
     public func apply(_ recorded: RecordedEvent) throws {
+        try store.put(.streamVersions, Key.of(recorded.stream), Key.bigEndian(recorded.streamVersion))
         switch recorded.event {
         case .agentConfigured(let e): try agentConfigured(e)
         case .serviceConfigured(let e): try serviceConfigured(e)

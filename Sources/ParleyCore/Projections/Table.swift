@@ -37,6 +37,8 @@ public enum Table: UInt8, Sendable, CaseIterable {
     /// u64-BE position of the `MessageSent` → message id: outbound messages a carrier accepted
     /// (or that left `queued`) with no final status yet (``MessageRecord/awaitsReport``).
     case awaitingReport
+    /// UTF-8 stream → u64-BE version of its last event: what numbers the stream's next event.
+    case streamVersions
 
     /// The LMDB database name.
     public var name: String {
@@ -58,6 +60,7 @@ public enum Table: UInt8, Sendable, CaseIterable {
         case .pendingRequests: "pendingRequests"
         case .awaitingCarrier: "awaitingCarrier"
         case .awaitingReport: "awaitingReport"
+        case .streamVersions: "streamVersions"
         }
     }
 }
