@@ -58,8 +58,12 @@ public struct Request: Sendable {
         guard case .string(let method) = object["method"] else {
             return .failure(RequestFailure(id: id, error: .invalidRequest("\"method\" must be a string")))
         }
-        for key in object.keys.sorted() where !["jsonrpc", "id", "method", "params"].contains(key) {
-            return .failure(RequestFailure(id: id, error: .invalidRequest("unknown member \"\(key)\"")))
+        if object.keys.contains(where: { !isEnvelopeMember($0) }) {
+            // The first unknown member in byte order, so the refusal is the same every time.
+            let unknown = object.keys.filter { !isEnvelopeMember($0) }.sorted()
+            if let key = unknown.first {
+                return .failure(RequestFailure(id: id, error: .invalidRequest("unknown member \"\(key)\"")))
+            }
         }
         let params: [String: JSONValue]
         switch object["params"] {
@@ -69,6 +73,14 @@ public struct Request: Sendable {
             return .failure(RequestFailure(id: id, error: .wrongType("params", expected: "an object of named parameters", found: other.typeName)))
         }
         return .success(Request(id: id ?? .integer(0), method: method, params: Params(params)))
+    }
+}
+
+/// Whether `key` is one of the members of a request object.
+private func isEnvelopeMember(_ key: String) -> Bool {
+    switch key {
+    case "jsonrpc", "id", "method", "params": true
+    default: false
     }
 }
 
