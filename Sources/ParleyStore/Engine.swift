@@ -65,19 +65,24 @@ public final class Engine: Sendable {
     /// - Parameters:
     ///   - directory: The data directory.
     ///   - options: Read-only, map sizes, clock, warnings.
-    ///   - ids: Source of new conversation and message ids.
+    ///   - ids: Source of new conversation and message ids; by default ``TimeOrderedIDs`` on
+    ///     `options.clock`. A writable open tells it the greatest ids already stored.
     /// - Throws: ``StoreError``.
-    public init(directory: String, options: EngineOptions = .init(), ids: any IDSource = RandomIDs()) throws {
+    public init(directory: String, options: EngineOptions = .init(), ids: (any IDSource)? = nil) throws {
         if !options.readOnly { try Self.makeDirectory(directory) }
         self.directory = directory
         self.options = options
+        let ids = ids ?? TimeOrderedIDs(clock: options.clock)
         self.ids = ids
         log = try EventLog(
             path: DataDirectory(directory).log, readOnly: options.readOnly, mapSize: options.initialMapSize, upgraded: options.warning
         )
         projections = try Self.openProjections(DataDirectory(directory).projections, options: options)
         committedHead = Mutex(try log.head())
-        if !options.readOnly { try openingCatchUp() }
+        if !options.readOnly {
+            try openingCatchUp()
+            ids.resume(after: try projections.lastKeys([.conversations, .messages]))
+        }
     }
 
     /// Opens the projections; when writable, replaces a file LMDB refuses or that is truncated.

@@ -88,6 +88,15 @@ public final class ProjectionDatabase: Sendable {
         try writer.put(database(.meta), key: Key.of("format"), value: Key.of(Self.format))
     }
 
+    /// The greatest key of each of `tables`, as UTF-8 text (for ids), where the table has any.
+    public func lastKeys(_ tables: [Table]) throws -> [String] {
+        try environment.read { txn in
+            try tables.compactMap { table in
+                try txn.cursor(database(table)).last().map { String(decoding: $0.key, as: UTF8.self) }
+            }
+        }
+    }
+
     /// Every entry of every table in key order (for comparing stores byte for byte).
     public func dump() throws -> [(table: Table, key: [UInt8], value: [UInt8])] {
         try environment.read { txn in try dump(in: txn) }

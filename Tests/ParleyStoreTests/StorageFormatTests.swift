@@ -80,3 +80,33 @@ struct StorageFormatTests {
         #expect(try Auditor(log: log, projections: projections).verify().findings.isEmpty)
     }
 }
+
+@Suite("Ids")
+struct EngineIDTests {
+    @Test("a reopened engine makes ids above every stored one, even with its clock an hour behind")
+    func idsFollowTheStoreAcrossRestarts() throws {
+        let dir = try TemporaryDirectory()
+        let send = SendMessage(agentId: "bob", serviceId: "sales", customerNumber: "+15557654321", text: "hi")
+        let first: [CommandResult]
+        do {
+            let engine = try Engine(directory: dir.path, options: EngineOptions(initialMapSize: 1 << 20, clock: { 1_800_000_000_000 }))
+            try run(engine, directoryCommands)
+            try run(engine, [.login(Login(agentId: "bob", state: .ready))], actor: frontend)
+            first = try run(engine, [.send(send)], actor: frontend)
+        }
+        let engine = try Engine(directory: dir.path, options: EngineOptions(initialMapSize: 1 << 20, clock: { 1_800_000_000_000 - 3_600_000 }))
+        let opened = try #require(first.last?.events.first?.event.conversationId)
+        try run(engine, [.endChat(EndChat(agentId: "bob", conversationId: opened))], actor: frontend)
+        let second = try run(engine, [.send(send)], actor: frontend)
+        func ids(_ results: [CommandResult]) -> [String] {
+            results.flatMap(\.events).compactMap { recorded -> [String]? in
+                if case .messageSent(let e) = recorded.event { return [e.conversationId, e.messageId] }
+                return nil
+            }.flatMap { $0 }
+        }
+        let before = ids(first)
+        let after = ids(second)
+        #expect(before.count == 2 && after.count == 2)
+        for (old, new) in zip(before, after) { #expect(new > old, "\(new) after \(old)") }
+    }
+}

@@ -11,6 +11,14 @@ public enum IDKind: Sendable {
 public protocol IDSource: AnyObject {
     /// A new id of `kind`, never returned before.
     func next(_ kind: IDKind) -> String
+    /// Told, when the engine opens, the greatest ids already in the store, so that new ones
+    /// can follow them (whatever the clock says).
+    func resume(after existing: [String])
+}
+
+extension IDSource {
+    /// Ignores the ids already in the store.
+    public func resume(after existing: [String]) {}
 }
 
 /// Ids `c-1`, `m-2`, … from a counter, for tests.
@@ -27,27 +35,65 @@ public final class SequentialIDs: IDSource {
     }
 }
 
-/// Random 80-bit ids in 16 lowercase base-32 digits, e.g. `m-k3v9q2x7ab4dn8rt`, for production.
+/// Time-ordered 80-bit ids in 16 lowercase base-32 digits, e.g. `m-06h39dcyt8nkrkay`, for
+/// production: the first 48 bits are the milliseconds since the Unix epoch, the last 32 start
+/// at a random value in each millisecond.
 ///
-/// 80 bits keep the chance of any collision below one in a million up to 10^9 ids,
-/// while staying short enough for a person to read out or type.
-public final class RandomIDs: IDSource {
-    private var generator = SystemRandomNumberGenerator()
-    private static let digits = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+/// Each id is greater than every id before it, in the process and, through
+/// ``resume(after:)``, in the store, also when the clock steps back; the digits' alphabet is
+/// in ASCII order, so ids sort as strings the way they were made. Tables keyed by them
+/// (conversations, messages) therefore take each new key at their end, on the page the last
+/// one went to, instead of on a random page.
+public final class TimeOrderedIDs: IDSource {
+    private let clock: () -> Int64
+    private var generator: SplitMix64
+    private var last: UInt128 = 0
+    static let digits = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 
-    /// Creates a source.
-    public init() {}
+    /// Creates a source reading `clock` (milliseconds since the Unix epoch).
+    public init(clock: @escaping () -> Int64) {
+        self.clock = clock
+        var system = SystemRandomNumberGenerator()
+        generator = SplitMix64(seed: system.next())
+    }
 
-    /// A new random id.
+    /// A new id, greater than every one before it.
     public func next(_ kind: IDKind) -> String {
-        var high = UInt64(generator.next() as UInt16)
-        var low = generator.next() as UInt64
+        let millis = UInt128(UInt64(max(0, clock())) & 0xFFFF_FFFF_FFFF)
+        // 31 random bits leave room to count up within the millisecond.
+        var value = millis << 32 | UInt128(generator.next() >> 33)
+        if value <= last { value = last &+ 1 }
+        last = value
+        return kind.prefix + Self.text(of: value)
+    }
+
+    /// Continues after the greatest of `existing` that is an id of this form.
+    public func resume(after existing: [String]) {
+        for id in existing {
+            if let value = Self.value(of: id), value > last { last = value }
+        }
+    }
+
+    /// The 16 digits of the low 80 bits of `value`.
+    static func text(of value: UInt128) -> String {
+        var value = value
         var out = [UInt8](repeating: 0, count: 16)
         for index in (0..<16).reversed() {
-            out[index] = Self.digits[Int(low & 31)]
-            low = low >> 5 | (high & 31) << 59
-            high >>= 5
+            out[index] = digits[Int(value & 31)]
+            value >>= 5
         }
-        return kind.prefix + String(decoding: out, as: UTF8.self)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The value of an id `c-…` or `m-…` of 16 digits, or nil when it is not of this form.
+    static func value(of id: String) -> UInt128? {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 18, bytes[1] == UInt8(ascii: "-") else { return nil }
+        var value: UInt128 = 0
+        for byte in bytes[2...] {
+            guard let digit = digits.firstIndex(of: byte) else { return nil }
+            value = value << 5 | UInt128(digit)
+        }
+        return value
     }
 }

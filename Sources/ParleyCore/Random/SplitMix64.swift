@@ -1,6 +1,6 @@
 /// SplitMix64 (Steele, Lea and Flood): a small, fast, seedable generator, so that a random
 /// run — a property test, the protocol fuzz test, the crash test — can be repeated from its
-/// seed. Not for anything that must be unpredictable (ids use ``RandomIDs``).
+/// seed, and for the low bits of ``TimeOrderedIDs``. Not for anything that must be unpredictable.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 

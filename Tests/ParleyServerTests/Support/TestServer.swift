@@ -49,7 +49,7 @@ final class TestServer: @unchecked Sendable {
         socketPath = directory.path + "/s.sock"
         let clock = StepClock()
         var tick: @Sendable () -> Int64 = { Engine.wallClock() }
-        var ids: any IDSource = RandomIDs()
+        var ids: any IDSource = TimeOrderedIDs(clock: Engine.wallClock)
         if deterministic {
             tick = { clock.next() }
             ids = SequentialIDs()
