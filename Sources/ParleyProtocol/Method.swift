@@ -43,24 +43,36 @@ public enum Method: String, Sendable, CaseIterable {
 
     /// The roles allowed to call the method. Admin may call everything; an auditor never appends.
     public var roles: Set<Role> {
-        let everyone: Set<Role> = [.admin, .frontend, .carrier, .auditor, .system]
         switch self {
-        case .sessionHello, .serverInfo, .rpcDiscover, .directoryList, .smsCount: return everyone
-        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings: return [.admin, .system]
+        case .sessionHello, .serverInfo, .rpcDiscover, .directoryList, .smsCount: Self.everyone
+        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings:
+            Self.directoryWriters
         case .agentLogin, .agentLogout, .agentSetState, .smsSend, .chatAccept, .chatEnd, .recentMarkRead:
-            return [.admin, .frontend, .system]
-        case .agentView, .templatesList, .conversationGet, .recentGet: return [.admin, .frontend, .auditor, .system]
-        case .carrierInbound, .carrierStatus, .carrierSubmit, .carrierPending: return [.admin, .carrier, .system]
-        case .logRead, .logHead: return [.admin, .auditor, .system]
-        case .eventsSubscribe, .eventsUnsubscribe: return everyone
+            Self.agentDesks
+        case .agentView, .templatesList, .conversationGet, .recentGet: Self.agentReaders
+        case .carrierInbound, .carrierStatus, .carrierSubmit, .carrierPending: Self.carriers
+        case .logRead, .logHead: Self.logReaders
+        case .eventsSubscribe, .eventsUnsubscribe: Self.everyone
         }
     }
+
+    // Built once: every request asks.
+    private static let everyone: Set<Role> = [.admin, .frontend, .carrier, .auditor, .system]
+    private static let directoryWriters: Set<Role> = [.admin, .system]
+    private static let agentDesks: Set<Role> = [.admin, .frontend, .system]
+    private static let agentReaders: Set<Role> = [.admin, .frontend, .auditor, .system]
+    private static let carriers: Set<Role> = [.admin, .carrier, .system]
+    private static let logReaders: Set<Role> = [.admin, .auditor, .system]
 
     /// Methods open to any peer, even one with no role.
     public var isOpen: Bool { self == .sessionHello || self == .serverInfo || self == .rpcDiscover }
 
     /// Whether a peer holding `roles` may call the method.
-    public func allows(_ roles: some Collection<Role>) -> Bool { isOpen || roles.contains { self.roles.contains($0) } }
+    public func allows(_ roles: some Collection<Role>) -> Bool {
+        if isOpen { return true }
+        let allowed = self.roles
+        return roles.contains { allowed.contains($0) }
+    }
 }
 
 /// Limits the server enforces and advertises in its greeting.

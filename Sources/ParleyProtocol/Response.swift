@@ -19,12 +19,22 @@ public struct ResponseWriter: Sendable {
 
     /// `{"jsonrpc":"2.0","id":…,"result":{…}}` with the result object's members written by `members`.
     public func result(id: RequestID, _ members: (inout JSONObjectWriter) -> Void) -> [UInt8] {
-        var object = JSONObjectWriter(after: Array("{\"jsonrpc\":\"2.0\",\"id\":\(id.json),\"result\":".utf8))
+        var prefix = Self.resultHead
+        prefix.reserveCapacity(256)
+        switch id {
+        case .integer(let value): JSONObjectWriter.writeInteger(value, to: &prefix)
+        case .string: prefix.append(contentsOf: id.json.utf8)
+        }
+        prefix.append(contentsOf: Self.resultMember)
+        var object = JSONObjectWriter(after: prefix)
         members(&object)
         var line = object.finish()
         line.append(UInt8(ascii: "}"))
         return line
     }
+
+    private static let resultHead = Array(#"{"jsonrpc":"2.0","id":"#.utf8)
+    private static let resultMember = Array(#","result":"#.utf8)
 
     /// `{"jsonrpc":"2.0","id":…,"error":{"code":…,"message":…,"data":{"type":…,"retryable":…}}}`; id null when unknown.
     public func error(id: RequestID?, _ error: ProtocolError) -> String {

@@ -111,3 +111,17 @@ import Testing
         #expect(String(decoding: object.finish(), as: UTF8.self) == "[1,{\"a\":true}")
     }
 }
+
+extension JSONObjectWriterTests {
+    @Test func integersAreWrittenAsJSONWritesThem() {
+        let values: [Int64] = [0, 7, -7, 10, 99, -100, 1_234_567_890, .max, .min]
+        for value in values {
+            var bytes: [UInt8] = []
+            JSONObjectWriter.writeInteger(value, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == String(value))
+        }
+        var bytes: [UInt8] = []
+        JSONObjectWriter.writeInteger(UInt64.max, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == "18446744073709551615")
+    }
+}

@@ -21,7 +21,7 @@ public struct JSONObjectWriter {
     /// Starts an object after `prefix` (bytes already written, e.g. an envelope's opening).
     public init(after prefix: [UInt8] = [], capacity: Int = 256) {
         bytes = prefix
-        bytes.reserveCapacity(Swift.max(capacity, prefix.count + 16))
+        if bytes.capacity < prefix.count + 16 { bytes.reserveCapacity(Swift.max(capacity, prefix.count + 16)) }
         bytes.append(UInt8(ascii: "{"))
     }
 
@@ -43,7 +43,7 @@ public struct JSONObjectWriter {
     public mutating func integer<T: BinaryInteger>(_ key: StaticString, _ value: T?) {
         guard let value else { return }
         self.key(key)
-        bytes.append(contentsOf: String(value).utf8)
+        Self.writeInteger(value, to: &bytes)
     }
 
     /// Writes `"key":true` or `"key":false`.
@@ -67,6 +67,21 @@ public struct JSONObjectWriter {
             bytes = nested.finish()
         }
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends the decimal digits of `value` (with `-` when negative), as JSON writes integers.
+    public static func writeInteger<T: BinaryInteger>(_ value: T, to bytes: inout [UInt8]) {
+        guard var magnitude = UInt64(exactly: value.magnitude) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
     }
 
     /// Closes the object; returns everything written, prefix included.
