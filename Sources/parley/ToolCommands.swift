@@ -55,20 +55,20 @@ struct AuditCommand: ParsableCommand {
     /// `parley audit verify`
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain, positions, indexes, every event and the projections against a rebuild.",
+            abstract: "Check the hash chain, positions, idempotency index, events and projections against a rebuild.",
             discussion: """
                 Recomputes the SHA-256 chain from the first event; checks gapless positions and
                 stream versions, every event's values (the constraints of schemas/events/), the
                 domain's invariants over the whole history (no message in an ended conversation, no
-                status going backwards, no Recent horizon going backwards …), the stream and
-                idempotency indexes, and rebuilds every projection into a scratch store to compare
+                status going backwards, no Recent horizon going backwards …), the idempotency
+                index, and rebuilds every projection into a scratch store to compare
                 with the stored one at its checkpoint. Runs beside the daemon (read-only).
 
                 The chain and the values are checked over the whole log, past any damage, and each
                 damaged position is one finding. The replay (invariants, projections) builds on every
                 event before, so it stops at the first damaged event; the output says where, and
-                whether the projections could be compared. The indexes are checked only when nothing
-                is damaged.
+                whether the projections could be compared. The idempotency index is checked only when
+                nothing is damaged.
 
                 Prints the events read, the head, the range of each check, what was not checked and
                 why, and each finding with its position.
