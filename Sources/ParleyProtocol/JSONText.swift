@@ -1,4 +1,4 @@
-public import ParleyCore
+import ParleyCore
 
 /// Small helpers for writing and checking JSON text.
 public enum JSONText {
