@@ -74,8 +74,9 @@ struct Debug: ParsableCommand {
     struct RebuildPaused: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rebuild-paused",
-            abstract: "Rebuild the projections as `parley projections rebuild` does, but stop (SIGSTOP) once the first "
-                + "chunk of events is in the scratch file, before the swap: a test then kills it at work."
+            abstract: "Rebuild the projections as `parley projections rebuild` does, but print `paused` and stop "
+                + "(SIGSTOP) once the first chunk of events is in the scratch file, before the swap: a test then kills "
+                + "it at work."
         )
 
         @Option(help: "The data directory.") var data: String
@@ -85,6 +86,8 @@ struct Debug: ParsableCommand {
             try Rebuilder.rebuild(directory: data) { _, _ in
                 guard !stopped else { return }
                 stopped = true
+                let line = Array("paused\n".utf8)
+                _ = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
                 raise(SIGSTOP)
             }
         }
