@@ -21,7 +21,7 @@ extension ProjectionReading {
     /// The version of `stream`'s last event (0 for a stream with none).
     public func streamVersion(_ stream: String) throws -> UInt64 {
         let version = try withValue(.streamVersions, Key.of(stream)) { bytes -> UInt64? in
-            bytes.count == 8 ? bytes.reduce(0) { $0 << 8 | UInt64($1) } : nil
+            bytes.count == 8 ? Key.trailingNumber(bytes) : nil
         }
         switch version {
         case .none: return 0

@@ -99,7 +99,7 @@ public enum Key {
     }
 
     /// Reads 8 big-endian bytes at the end of `key`.
-    public static func trailingNumber(_ key: [UInt8]) -> UInt64 {
+    public static func trailingNumber(_ key: some Collection<UInt8>) -> UInt64 {
         key.suffix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
