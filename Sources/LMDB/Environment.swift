@@ -20,7 +20,7 @@ public final class Environment: @unchecked Sendable {
     /// The `MDB_env*`.
     private let handle: OpaquePointer
     /// Excludes transactions (shared) from map resizing and database opening (exclusive).
-    private let lock = ReadWriteLock()
+    let lock = ReadWriteLock()
     /// The path the environment was opened at (data file, or directory with `subdirectory`).
     public let path: String
     /// Whether the environment was opened read-only.
@@ -133,6 +133,25 @@ public final class Environment: @unchecked Sendable {
         }
         try txn.commit()
         return result
+    }
+
+    /// Begins a write transaction that outlives any closure: the caller ends it with
+    /// ``WriteTransaction/commit()`` or ``WriteTransaction/abort()`` (dropping it aborts it).
+    ///
+    /// For a writer that keeps changes pending across several units of work and commits them
+    /// once. Until it ends, this environment's ``setMapSize(_:)`` waits, and other write
+    /// transactions (in any process) block: end it before either, on the thread that began it.
+    /// - Throws: ``LMDBError`` if the transaction cannot begin.
+    public func beginWrite() throws(LMDBError) -> WriteTransaction {
+        lock.lockShared()
+        do {
+            let txn = WriteTransaction(environment: self, handle: try beginShared(readOnly: false))
+            txn.holdsLock = true
+            return txn
+        } catch {
+            lock.unlock()
+            throw error
+        }
     }
 
     /// Runs `body` in a read transaction, with typed errors (for internal use).

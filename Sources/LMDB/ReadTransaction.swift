@@ -16,6 +16,8 @@ public class ReadTransaction {
     var handle: OpaquePointer?
     /// Cursors opened in this transaction that are still open, closed when it ends.
     private var cursors: [ObjectIdentifier: WeakCursor] = [:]
+    /// Whether ending the transaction releases the environment's lock (``Environment/beginWrite()``).
+    var holdsLock = false
 
     init(environment: Environment, handle: OpaquePointer) {
         self.environment = environment
@@ -116,6 +118,7 @@ public class ReadTransaction {
         closeCursors()
         handle = nil
         mdb_txn_abort(txn)
+        releaseLock()
     }
 
     /// Commits the transaction; it has ended afterwards whether or not this succeeds.
@@ -123,7 +126,14 @@ public class ReadTransaction {
         let txn = try activeHandle("mdb_txn_commit")
         closeCursors()
         handle = nil
+        defer { releaseLock() }
         try check(mdb_txn_commit(txn), "mdb_txn_commit")
+    }
+
+    private func releaseLock() {
+        guard holdsLock else { return }
+        holdsLock = false
+        environment.lock.unlock()
     }
 }
 

@@ -23,6 +23,14 @@ public final class WriteTransaction: ReadTransaction {
         public static let noOverwrite = PutFlags(rawValue: UInt32(MDB_NOOVERWRITE))
     }
 
+    /// Commits a transaction begun with ``Environment/beginWrite()``; it has ended afterwards
+    /// whether or not this succeeds. (A closure's transaction is committed by ``Environment/write(_:)``.)
+    /// - Throws: ``LMDBError``, e.g. `.mapFull`.
+    public override func commit() throws(LMDBError) { try super.commit() }
+
+    /// Aborts a transaction begun with ``Environment/beginWrite()``, discarding its changes.
+    public override func abort() { super.abort() }
+
     /// Stores a value under a key, replacing any existing value unless `flags` forbid it.
     ///
     /// - Parameters:

@@ -41,6 +41,14 @@ public enum Method: String, Sendable, CaseIterable {
         }
     }
 
+    /// Whether the method's answer is read from the projections (and carries their `asOf`).
+    public var readsProjections: Bool {
+        switch self {
+        case .directoryList, .agentView, .smsCount, .templatesList, .conversationGet, .carrierPending, .recentGet: true
+        default: false
+        }
+    }
+
     /// The roles allowed to call the method. Admin may call everything; an auditor never appends.
     public var roles: Set<Role> {
         switch self {

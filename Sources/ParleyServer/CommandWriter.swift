@@ -11,6 +11,12 @@ public import ServiceLifecycle
 ///
 /// No task and no continuation per command: a connection queues a command and returns to
 /// its input; the answer comes back through its ``CommandOutcomeReceiver``.
+///
+/// The projection changes of consecutive batches are committed together (a checkpoint, see
+/// ``Engine/checkpointProjections()``), so that a page the batches share is copied and written
+/// once: at most `checkpointInterval` after the first of them, sooner when a query waits for
+/// them (``projectionsCaughtUp()``). New events reach the ``EventFeed`` at the checkpoint, so a
+/// subscription's filter always reads projections that hold them.
 public final class CommandWriter: Service, Sendable {
     private struct Pending {
         let request: CommandRequest
@@ -23,11 +29,15 @@ public final class CommandWriter: Service, Sendable {
         var accepting = true
         var finished = false
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Readers waiting for the next checkpoint (``projectionsCaughtUp()``).
+        var checkpointWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let engine: Engine
     private let feed: EventFeed
     private let maxBatch: Int
+    /// How long projection changes may stay pending while nobody waits for them.
+    private let checkpointInterval: Duration
     private let logger: Logger
     /// The queue and flags, guarded by `wakeup`'s lock (one lock for the state and the signal).
     nonisolated(unsafe) private var stateStorage = State()
@@ -47,11 +57,17 @@ public final class CommandWriter: Service, Sendable {
         return result
     }
 
-    /// Creates a writer over `engine`, announcing heads on `feed`.
-    public init(engine: Engine, feed: EventFeed, maxBatch: Int = 1024, logger: Logger) {
+    /// Creates a writer over `engine`, announcing heads on `feed`. Projection changes are
+    /// committed (a checkpoint) when a reader waits for them, `checkpointInterval` after the
+    /// first batch they hold, or after ``maxPendingBatches`` batches, whichever comes first.
+    public init(
+        engine: Engine, feed: EventFeed, maxBatch: Int = 1024, checkpointInterval: Duration = .milliseconds(20),
+        logger: Logger
+    ) {
         self.engine = engine
         self.feed = feed
         self.maxBatch = maxBatch
+        self.checkpointInterval = checkpointInterval
         self.logger = logger
     }
 
@@ -95,34 +111,94 @@ public final class CommandWriter: Service, Sendable {
     }
 
     private func loop() {
+        var unpublished: [FeedEvent] = []
+        var pendingSince: ContinuousClock.Instant?
         while true {
             wakeup.lock()
             var batch: [Pending] = []
             var stop = false
+            var readersWait = false
             while true {
                 batch = Array(stateStorage.queue.prefix(maxBatch))
                 stateStorage.queue.removeFirst(batch.count)
                 stop = !stateStorage.accepting && stateStorage.queue.isEmpty
-                if !batch.isEmpty || stop { break }
-                wakeup.wait()
+                readersWait = !stateStorage.checkpointWaiters.isEmpty
+                if !batch.isEmpty || stop || readersWait { break }
+                guard let pendingSince else {
+                    wakeup.wait()
+                    continue
+                }
+                let deadline = pendingSince + checkpointInterval
+                if ContinuousClock.now >= deadline { break }
+                _ = wakeup.wait(until: Date(timeIntervalSinceNow: Self.seconds(deadline - ContinuousClock.now)))
             }
             wakeup.unlock()
-            if !batch.isEmpty { execute(batch) }
+            if !batch.isEmpty {
+                if pendingSince == nil { pendingSince = .now }
+                unpublished += execute(batch)
+            }
+            let due = pendingSince.map {
+                stop || readersWait || ContinuousClock.now - $0 >= checkpointInterval
+                    || engine.pendingProjectionBatches >= Self.maxPendingBatches
+            }
+            if due ?? readersWait {
+                checkpoint(publishing: &unpublished)
+                pendingSince = nil
+            }
             if stop && batch.isEmpty { break }
         }
         let waiters = locked { state -> [CheckedContinuation<Void, Never>] in
             state.finished = true
-            defer { state.exitWaiters.removeAll() }
-            return state.exitWaiters
+            defer {
+                state.exitWaiters.removeAll()
+                state.checkpointWaiters.removeAll()
+            }
+            return state.exitWaiters + state.checkpointWaiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    private func execute(_ batch: [Pending]) {
+    /// Batches whose projection changes may wait for one checkpoint.
+    static let maxPendingBatches = 64
+
+    private static func seconds(_ duration: Duration) -> TimeInterval {
+        let (seconds, attoseconds) = duration.components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+
+    /// Commits the pending projection changes, then publishes their events and lets the readers
+    /// that waited for them go: the feed never runs ahead of the projections its filters read.
+    private func checkpoint(publishing events: inout [FeedEvent]) {
+        engine.checkpointProjections()
+        feed.publish(engine.head, events: events)
+        events.removeAll(keepingCapacity: true)
+        let waiters = locked { state -> [CheckedContinuation<Void, Never>] in
+            defer { state.checkpointWaiters.removeAll() }
+            return state.checkpointWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once the projections that queries read hold every command answered before the
+    /// call, so that a query's `asOf` is at least the position of any answer already given.
+    /// At once when they do; otherwise it asks the writer for a checkpoint.
+    public func projectionsCaughtUp() async {
+        if engine.projectionsPosition >= engine.head.position { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = locked { state -> Bool in
+                if state.finished { return true }
+                state.checkpointWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Executes one batch with its projection changes left pending, answers its commands, and
+    /// returns its new events for the feed, each with its conversation as the write left it.
+    private func execute(_ batch: [Pending]) -> [FeedEvent] {
         do {
-            let outcomes = try engine.execute(batch.map(\.request))
-            // The feed keeps each new event with its conversation as the write left it, so that
-            // filtering it for every subscription looks nothing up.
+            let outcomes = try engine.execute(batch.map(\.request), deferringProjections: true)
             let committed = outcomes.flatMap { outcome -> [FeedEvent] in
                 guard let result = outcome.result, !result.replayed else { return [] }
                 let conversations = result.state.conversations
@@ -130,11 +206,12 @@ public final class CommandWriter: Service, Sendable {
                     FeedEvent(event, conversation: index < conversations.count ? conversations[index] : nil)
                 }
             }
-            feed.publish(engine.head, events: committed)
             deliver(batch) { .success(outcomes[$0]) }
+            return committed
         } catch {
             logger.error("batch failed; nothing of it was written", metadata: ["batch.size": "\(batch.count)", "error": "\(error)"])
             deliver(batch) { _ in .failure(error) }
+            return []
         }
     }
 

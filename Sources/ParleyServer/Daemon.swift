@@ -22,13 +22,16 @@ public struct DaemonConfiguration: Sendable {
     public var carrierSimulator: CarrierSimulator.Configuration?
     /// Signals that start a graceful shutdown (none: only ``Daemon/triggerGracefulShutdown()``).
     public var shutdownSignals: [UnixSignal]
+    /// How long the writer may hold projection changes before committing them while no query
+    /// waits for them; also how late, at most, a subscription sees a new event.
+    public var checkpointInterval: Duration
 
     /// Creates a configuration with the default limits and timeouts.
     public init(
         socketPath: String, policy: RolePolicy, limits: ServerLimits = ServerLimits(),
         slowConsumerTimeout: Duration = .seconds(10), slowConsumerGrace: Duration = .seconds(30),
         lineTimeout: Duration = .seconds(30), carrierSimulator: CarrierSimulator.Configuration? = nil,
-        shutdownSignals: [UnixSignal] = []
+        shutdownSignals: [UnixSignal] = [], checkpointInterval: Duration = .milliseconds(20)
     ) {
         self.socketPath = socketPath
         self.policy = policy
@@ -38,6 +41,7 @@ public struct DaemonConfiguration: Sendable {
         self.lineTimeout = lineTimeout
         self.carrierSimulator = carrierSimulator
         self.shutdownSignals = shutdownSignals
+        self.checkpointInterval = checkpointInterval
     }
 }
 
@@ -58,7 +62,7 @@ public final class Daemon: Sendable {
         engine: Engine, configuration: DaemonConfiguration, logger: Logger, ready: (@Sendable () -> Void)? = nil
     ) {
         let feed = EventFeed(head: engine.head.position)
-        let writer = CommandWriter(engine: engine, feed: feed, logger: logger)
+        let writer = CommandWriter(engine: engine, feed: feed, checkpointInterval: configuration.checkpointInterval, logger: logger)
         context = ServerContext(
             engine: engine, writer: writer, feed: feed, limits: configuration.limits, policy: configuration.policy,
             slowConsumerTimeout: configuration.slowConsumerTimeout, slowConsumerGrace: configuration.slowConsumerGrace,

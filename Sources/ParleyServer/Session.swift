@@ -208,7 +208,10 @@ public final class Session: Sendable, CommandOutcomeReceiver {
         case .unsubscribe: return (try await unsubscribe(request.params), nil)
         case .command(let method):
             throw ProtocolError.internalError("\(method.rawValue) is a command: the writer answers it")
-        case .query(let method): return (try handlers.query(method, request.params), nil)
+        case .query(let method):
+            // Exact: never older than an answer already given (the writer may hold projection changes).
+            if method.readsProjections { await context.writer.projectionsCaughtUp() }
+            return (try handlers.query(method, request.params), nil)
         }
     }
 

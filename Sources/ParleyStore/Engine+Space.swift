@@ -7,7 +7,7 @@ extension Engine {
     /// Free bytes under which an I/O error on a commit is taken for a full disk.
     static let nearlyFull = 64 << 20
 
-    /// Whether `error`, thrown by ``execute(_:)``, means there is no room to write: the map may
+    /// Whether `error`, thrown by ``execute(_:deferringProjections:)``, means there is no room to write: the map may
     /// grow no further, the device is full (`ENOSPC`), a quota is exhausted (`EDQUOT`), the
     /// file-size limit is reached (`EFBIG`), or LMDB reports `EIO` for a short write while the
     /// disk is nearly full or a file is at its size limit. LMDB aborts the transaction and stays

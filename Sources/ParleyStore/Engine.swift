@@ -34,8 +34,10 @@ public struct EngineOptions: Sendable {
 /// A data directory opened: the event log, the projections, and the decision loop that
 /// turns batches of commands into appended events (group commit).
 ///
-/// ``execute(_:)`` must be called from one thread at a time (the daemon's writer thread).
-/// Reads — ``projections``, ``log``, ``head`` — are safe from any thread and never wait for it.
+/// ``execute(_:deferringProjections:)`` and ``checkpointProjections()`` must be called from one
+/// thread at a time (the daemon's writer thread). Reads — ``projections``, ``log``, ``head`` —
+/// are safe from any thread and never wait for it; ``projections`` shows the last checkpoint
+/// (``projectionsPosition``), which may be behind ``head`` while changes are deferred.
 public final class Engine: Sendable {
     /// The event log.
     public let log: EventLog
@@ -48,6 +50,11 @@ public final class Engine: Sendable {
     nonisolated(unsafe) private let ids: any IDSource
     private let committedHead: Mutex<LogHead>
     private let projectionsBehind = Mutex(false)
+    /// Projection changes of batches already in the log, not yet committed (writer thread only).
+    nonisolated(unsafe) private var pending: LMDBProjections?
+    nonisolated(unsafe) private var pendingBatches = 0
+    /// The head the committed projections are at; see ``projectionsPosition``.
+    private let visibleProjections = Mutex<UInt64>(0)
 
     /// The log file name inside the data directory.
     public static let logFile = "log.mdb"
@@ -159,6 +166,7 @@ public final class Engine: Sendable {
             if replayFrom > 0 { try OpenChecks.verifyChain(of: log, after: 0, head: head) }
         }
         _ = try projections.apply(from: log, after: 0, to: head.position, reset: true, maxMapSize: options.maxMapSize)
+        visibleProjections.withLock { $0 = head.position }
     }
 
     /// Applies every log event after the projections' checkpoint. Rebuilds from scratch when
@@ -166,15 +174,18 @@ public final class Engine: Sendable {
     /// - Returns: The number of events applied.
     @discardableResult
     public func catchUp(progress: ((UInt64) -> Void)? = nil) throws -> Int {
+        if pending != nil { checkpointProjections() }  // a second write transaction here would wait for ever
         let head = self.head
         let (checkpoint, format) = try projections.read { view in
             (try view.checkpoint(), try projections.storedFormat(in: view.reader))
         }
-        return try projections.apply(
+        let applied = try projections.apply(
             from: log, after: checkpoint, to: head.position,
             reset: format != ProjectionDatabase.format || checkpoint > head.position, maxMapSize: options.maxMapSize,
             progress: progress
         )
+        visibleProjections.withLock { $0 = head.position }
+        return applied
     }
 
     // MARK: Executing commands
@@ -185,55 +196,109 @@ public final class Engine: Sendable {
     ///
     /// Nothing is acknowledged before the log commit is durable. A refused request appends
     /// nothing and does not affect the others.
+    ///
+    /// With `deferringProjections`, the projection changes stay pending in one write transaction
+    /// across batches (the next batch decides against them) until ``checkpointProjections()``:
+    /// readers see the projections as of the last checkpoint (``projectionsPosition``), and a crash
+    /// loses nothing but work that catch-up redoes from the log. Otherwise they are committed
+    /// before this returns.
     /// - Throws: ``StoreError`` when the batch could not be committed; then nothing of it was.
-    public func execute(_ batch: [CommandRequest]) throws -> [CommandOutcome] {
+    public func execute(_ batch: [CommandRequest], deferringProjections: Bool = false) throws -> [CommandOutcome] {
         guard !options.readOnly else { throw StoreError.readOnly }
-        if projectionsBehind.withLock({ $0 }) {
-            // An earlier batch is in the log but not in the projections: never decide against them.
-            try catchUp()
-            projectionsBehind.withLock { $0 = false }
-        }
         let now = options.clock()
         while true {
-            var logCommitted = false
+            if projectionsBehind.withLock({ $0 }) {
+                // An earlier batch is in the log but not in the projections: never decide against them.
+                try catchUp()
+                projectionsBehind.withLock { $0 = false }
+            }
             var outcomes: [CommandOutcome] = []
+            var newHead = head
             do {
-                try projections.write { view in
-                    var newHead = head
-                    try tagged(.log) {
-                        try log.environment.write { txn in
-                            (outcomes, newHead) = try decideAndAppend(batch, now: now, view: view, txn: txn)
-                        }
+                let view = try pending ?? projections.beginWrite()
+                pending = view
+                try tagged(.log) {
+                    try log.environment.write { txn in
+                        (outcomes, newHead) = try decideAndAppend(batch, now: now, view: view, txn: txn)
                     }
-                    // Durable from here on: whatever happens to the projections, these outcomes stand.
-                    logCommitted = true
-                    committedHead.withLock { $0 = newHead }
                 }
-                return outcomes
-            } catch where logCommitted {
-                // Only the projections' commit failed. Never re-run the batch: repair the projections
-                // from the log (growing the map if that was the trouble) and answer; if the repair fails
-                // too, the next batch repairs them before deciding anything.
-                projectionsBehind.withLock { $0 = true }
-                do {
-                    if (error as? LMDBError)?.isMapFull == true { try grow(projections.environment) }
-                    try catchUp()
-                    projectionsBehind.withLock { $0 = false }
-                } catch {
-                    // Reported by the next batch, which cannot proceed until the projections catch up.
+            } catch {
+                // Nothing of this batch is in the log, but the pending view holds part of it.
+                discardPending()
+                if let full = error as? MapFull {
+                    try grow(full.environment == .log ? log.environment : projections.environment)
+                    continue
                 }
-                return outcomes
-            } catch let full as MapFull {
-                try grow(full.environment == .log ? log.environment : projections.environment)
-            } catch let error as LMDBError where error.isMapFull {
-                try grow(projections.environment)
+                if let error = error as? LMDBError, error.isMapFull {
+                    try grow(projections.environment)
+                    continue
+                }
+                throw error
+            }
+            // Durable from here on: whatever happens to the projections, these outcomes stand.
+            committedHead.withLock { $0 = newHead }
+            pendingBatches += 1
+            if !deferringProjections { checkpointProjections() }
+            return outcomes
+        }
+    }
+
+    /// How many executed batches have projection changes waiting for ``checkpointProjections()``
+    /// (writer thread only).
+    public var pendingProjectionBatches: Int { pendingBatches }
+
+    /// The log position the projections that readers see are at: the head at the last checkpoint.
+    public var projectionsPosition: UInt64 { visibleProjections.withLock { $0 } }
+
+    /// Commits the projection changes of every batch executed since the last checkpoint, so that
+    /// readers see the projections at the log's head. Called on the thread that runs ``execute(_:deferringProjections:)``.
+    ///
+    /// A commit that fails costs nothing durable: the projections catch up from the log before
+    /// the next batch is decided.
+    public func checkpointProjections() {
+        guard let view = pending else {
+            repairIfBehind()
+            return
+        }
+        pending = nil
+        pendingBatches = 0
+        do {
+            try view.commit()
+            visibleProjections.withLock { $0 = head.position }
+        } catch {
+            projectionsBehind.withLock { $0 = true }
+            do {
+                if (error as? LMDBError)?.isMapFull == true { try grow(projections.environment) }
+                try catchUp()
+                projectionsBehind.withLock { $0 = false }
+            } catch {
+                // Repaired before the next batch, which cannot proceed until the projections catch up.
             }
         }
     }
 
-    /// Forces the projections to disk (they commit without fsync); called at a clean shutdown.
+    /// Catches the projections up after a failed batch or checkpoint left them behind the log;
+    /// on failure they stay marked, and the next batch tries again before deciding anything.
+    private func repairIfBehind() {
+        guard projectionsBehind.withLock({ $0 }) else { return }
+        if (try? catchUp()) != nil { projectionsBehind.withLock { $0 = false } }
+    }
+
+    /// Drops the pending projection changes; the projections catch up from the log before the
+    /// next batch when they held any committed batch.
+    private func discardPending() {
+        guard let view = pending else { return }
+        view.abort()
+        pending = nil
+        if pendingBatches > 0 { projectionsBehind.withLock { $0 = true } }
+        pendingBatches = 0
+    }
+
+    /// Commits the pending projections and forces them to disk (they commit without fsync);
+    /// called at a clean shutdown.
     public func flush() throws {
         guard !options.readOnly else { return }
+        checkpointProjections()
         try projections.environment.sync(force: true)
     }
 

@@ -81,6 +81,13 @@ public final class ProjectionDatabase: Sendable {
         try environment.write { txn in try body(LMDBProjections(database: self, reader: txn, writer: txn)) }
     }
 
+    /// Begins a writable view that stays open until its ``LMDBProjections/commit()``: the
+    /// engine's pending projection changes, kept across batches.
+    func beginWrite() throws -> LMDBProjections {
+        let txn = try environment.beginWrite()
+        return LMDBProjections(database: self, reader: txn, writer: txn)
+    }
+
     /// Empties every table and marks the format, in `txn`.
     func reset(in projections: LMDBProjections) throws {
         guard let writer = projections.writer else { throw StoreError.readOnly }
@@ -166,6 +173,15 @@ public final class LMDBProjections: ProjectionWriting {
         }
         return result
     }
+
+    /// Commits a view from ``ProjectionDatabase/beginWrite()``.
+    func commit() throws {
+        guard let writer else { throw StoreError.readOnly }
+        try writer.commit()
+    }
+
+    /// Discards a view from ``ProjectionDatabase/beginWrite()``.
+    func abort() { writer?.abort() }
 
     /// Stores `value` under `key`.
     public func put(_ table: Table, _ key: [UInt8], _ value: [UInt8]) throws {

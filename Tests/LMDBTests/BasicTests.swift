@@ -53,6 +53,28 @@ struct BasicTests {
         }
     }
 
+    @Test("a held write transaction is invisible to readers until committed, and ending it frees the map for resizing")
+    func heldWriteTransaction() throws {
+        try withTemporaryDirectory { dir in
+            let env = try Environment(path: dir + "/data.mdb")
+            let db = try env.openDatabase(nil)
+            let held = try env.beginWrite()
+            try held.put(db, key: [1], value: [10])
+            try held.put(db, key: [2], value: [20])
+            #expect(try env.read { try $0.get(db, [1]) } == nil, "readers see the last commit")
+            try held.commit()
+            #expect(try env.read { try $0.get(db, [2]).map { Array($0) } } == [20])
+            #expect(throws: LMDBError.self) { try held.put(db, key: [3], value: [30]) }
+            let dropped = try env.beginWrite()
+            try dropped.put(db, key: [1], value: [11])
+            dropped.abort()
+            #expect(try env.read { try $0.get(db, [1]).map { Array($0) } } == [10])
+            // Both ended, so nothing holds the environment: resizing does not wait.
+            try env.setMapSize(env.mapSize * 2)
+            try env.write { try $0.put(db, key: [4], value: [40]) }
+        }
+    }
+
     @Test func noOverwriteReportsKeyExists() throws {
         try withTemporaryDirectory { dir in
             let env = try Environment(path: dir + "/data.mdb")

@@ -69,7 +69,7 @@ struct PipeliningTests {
         #expect(accepted.count + refused == count)
         #expect(accepted.count >= 1, "the first commands fit in the limit")
         // One SMS to the same customer: the first opens the conversation, every one appends its message.
-        let messages = try server.engine.projections.read { view -> Int? in
+        let messages = try await server.readProjections { view -> Int? in
             guard let chats = try view.agentView("alice")?.openChats, chats.count == 1 else { return nil }
             return try view.transcript(chats[0].conversationId, after: nil, limit: 10_000).count
         }
@@ -99,7 +99,7 @@ struct PipeliningTests {
             #expect(answer["result"] != nil, "\(answer)")
         }
         #expect(ids == [1, 2, 3, 4, 5])
-        let state = try server.engine.projections.read { try $0.agent("alice")?.state }
+        let state = try await server.readProjections { try $0.agent("alice")?.state }
         #expect(state == .notReady, "decided in the order sent: the last one sets NotReady")
         try await server.stop()
     }
@@ -124,7 +124,7 @@ struct PipeliningTests {
         }
         #expect(refused == [5])
         #expect(accepted == [1, 2, 3, 4, 6, 7, 8, 9])
-        let chats = try server.engine.projections.read { try $0.agentView("alice")?.openChats.count }
+        let chats = try await server.readProjections { try $0.agentView("alice")?.openChats.count }
         #expect(chats == 8, "one conversation per accepted send")
         try await server.stop()
     }

@@ -43,7 +43,8 @@ final class TestServer: @unchecked Sendable {
 
     init(
         limits: ServerLimits = ServerLimits(), policy: RolePolicy? = nil, slowConsumerTimeout: Duration = .seconds(10),
-        lineTimeout: Duration = .seconds(30), seedDemo: Bool = true, deterministic: Bool = true
+        lineTimeout: Duration = .seconds(30), seedDemo: Bool = true, deterministic: Bool = true,
+        checkpointInterval: Duration = .milliseconds(20)
     ) async throws {
         directory = try TemporaryDirectory()
         socketPath = directory.path + "/s.sock"
@@ -61,13 +62,20 @@ final class TestServer: @unchecked Sendable {
         let ready = AsyncStream<Void>.makeStream()
         let configuration = DaemonConfiguration(
             socketPath: socketPath, policy: policy ?? RolePolicy(ownUid: getuid()), limits: limits,
-            slowConsumerTimeout: slowConsumerTimeout, lineTimeout: lineTimeout
+            slowConsumerTimeout: slowConsumerTimeout, lineTimeout: lineTimeout, checkpointInterval: checkpointInterval
         )
         daemon = Daemon(engine: engine, configuration: configuration, logger: logger, ready: { ready.continuation.yield() })
         context = daemon.context
         let daemon = self.daemon
         runTask = Task { try await daemon.run() }
         for await _ in ready.stream { break }
+    }
+
+    /// Reads the projections once they hold every command answered so far (the writer commits
+    /// projection changes at its checkpoints).
+    func readProjections<R>(_ body: (LMDBProjections) throws -> R) async throws -> R {
+        await context.writer.projectionsCaughtUp()
+        return try engine.projections.read(body)
     }
 
     /// Triggers the graceful shutdown and waits for the group to end.
