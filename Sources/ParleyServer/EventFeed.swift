@@ -13,10 +13,22 @@ public final class FeedEvent: Sendable {
     /// command (`nil` when it concerns none or it was not read).
     public let conversation: ConversationRecord?
 
+    private let encoded = Mutex<[UInt8]?>(nil)
+
     /// Wraps an event.
     public init(_ recorded: RecordedEvent, conversation: ConversationRecord? = nil) {
         self.recorded = recorded
         self.conversation = conversation
+    }
+
+    /// The event's JSON object (without chain fields), as `events.event` carries it: encoded
+    /// by the first subscription that sends it, and shared by every other one.
+    public var json: [UInt8] {
+        if let cached = encoded.withLock({ $0 }) { return cached }
+        var bytes: [UInt8] = []
+        recorded.writeJSON(to: &bytes)
+        encoded.withLock { $0 = bytes }
+        return bytes
     }
 }
 

@@ -23,6 +23,9 @@ public final class InProcessConnection: LineSink {
     /// Server side: writes a line to the client.
     public func write(_ line: String) async throws { yieldLines(line) }
 
+    /// Server side: writes lines to the client.
+    public func write(_ lines: [UInt8]) async throws { yieldLines(String(decoding: lines, as: UTF8.self)) }
+
     /// Server side: writes lines at once.
     public func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void) {
         yieldLines(String(decoding: lines, as: UTF8.self))

@@ -10,6 +10,9 @@ public protocol LineSink: Sendable {
     /// Writes one line (without newline), waiting while the peer is not reading.
     func write(_ line: String) async throws
     /// Writes `lines` (UTF-8 of one line, or of several joined by `\n`; without the final
+    /// newline) at once, waiting while the peer is not reading.
+    func write(_ lines: [UInt8]) async throws
+    /// Writes `lines` (UTF-8 of one line, or of several joined by `\n`; without the final
     /// newline) at once, without waiting for the peer; `done` says whether they reached the
     /// connection's socket. Callers bound what they write this way (the session's in-flight limit).
     func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void)

@@ -240,7 +240,12 @@ public final class Session: Sendable, CommandOutcomeReceiver {
 
     /// Writes one line, tracking progress for the slow-consumer check.
     @discardableResult
-    func send(_ line: String) async -> Bool {
+    func send(_ line: String) async -> Bool { await sending { try await sink.write(line) } }
+
+    /// Writes lines joined by newlines at once, tracking progress like ``send(_:)-(String)``.
+    func send(_ lines: [UInt8]) async -> Bool { await sending { try await sink.write(lines) } }
+
+    private func sending(_ write: () async throws -> Void) async -> Bool {
         state.withLockedValue { state in
             if state.pendingWrites == 0 { state.lastProgress = .now }
             state.pendingWrites += 1
@@ -252,7 +257,7 @@ public final class Session: Sendable, CommandOutcomeReceiver {
             }
         }
         do {
-            try await sink.write(line)
+            try await write()
             return true
         } catch is CancellationError {
             return false  // the writing task was cancelled (an unsubscribe); the connection is fine
@@ -355,6 +360,7 @@ public final class Session: Sendable, CommandOutcomeReceiver {
         var lastCheckpoint = ContinuousClock.now
         let log = context.engine.log
         let projections = context.engine.projections
+        let quotedId = Array(JSONText.quote(id).utf8)
         var reason = "shutdown"
         while true {
             // Cancelled: unsubscribed (which sends events.end itself) or the connection closed.
@@ -386,18 +392,18 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                 await context.feed.wait(after: cursor)
                 continue
             }
-            let lines: [(position: UInt64, line: String?)]
+            // The batch's notifications, written into one buffer: each event's JSON comes from the
+            // feed, encoded once for every subscription that sends it.
+            var text: [UInt8] = []
+            var lastSent: UInt64?
             do {
-                lines = try projections.read { view in
-                    try batch.map { feedEvent -> (position: UInt64, line: String?) in
-                        let recorded = feedEvent.recorded
-                        guard try filter.matches(feedEvent, view: view) else { return (recorded.position, nil) }
-                        let event = try context.eventJSON.line(recorded)
-                        let unread = try filter.unread(after: feedEvent, view: view).map { ",\"unread\":\($0)" } ?? ""
-                        return (recorded.position, responses.notification(
-                            method: "events.event",
-                            json: "{\"event\":\(event),\"position\":\(recorded.position),\"subscription\":\(JSONText.quote(id))\(unread)}"
-                        ))
+                try projections.read { view in
+                    for feedEvent in batch {
+                        guard try filter.matches(feedEvent, view: view) else { continue }
+                        let unread = try filter.unread(after: feedEvent, view: view)
+                        if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
+                        Self.appendEventNotification(feedEvent, unread: unread, subscription: quotedId, to: &text)
+                        lastSent = feedEvent.recorded.position
                     }
                 }
             } catch {
@@ -407,13 +413,12 @@ public final class Session: Sendable, CommandOutcomeReceiver {
             }
             // One write per batch: the cursor moves past the batch only once its lines are written,
             // so resumeAfter never skips an event the client did not get.
-            let written = lines.compactMap(\.line)
-            if !written.isEmpty {
-                guard await send(written.joined(separator: "\n")) else { return cursor }
-                lastNotified = lines.last(where: { $0.line != nil })?.position ?? lastNotified
+            if let lastSent {
+                guard await send(text) else { return cursor }
+                lastNotified = lastSent
                 lastCheckpoint = .now
             }
-            if let last = lines.last?.position {
+            if let last = batch.last?.recorded.position {
                 cursor = last
                 state.withLockedValue { $0.subscriptions[id]?.cursor = last }
             }
@@ -427,6 +432,25 @@ public final class Session: Sendable, CommandOutcomeReceiver {
             await send(endNotification(id, reason: reason, resumeAfter: cursor))
         }
         return cursor
+    }
+
+    private static let eventNotificationPrefix = Array(#"{"jsonrpc":"2.0","method":"events.event","params":{"event":"#.utf8)
+
+    /// Appends `{"jsonrpc":"2.0","method":"events.event","params":{event, position, subscription, unread?}}`.
+    private static func appendEventNotification(
+        _ feedEvent: FeedEvent, unread: UInt64?, subscription quotedId: [UInt8], to text: inout [UInt8]
+    ) {
+        text += eventNotificationPrefix
+        text += feedEvent.json
+        text += #","position":"#.utf8
+        JSONObjectWriter.writeInteger(feedEvent.recorded.position, to: &text)
+        text += #","subscription":"#.utf8
+        text += quotedId
+        if let unread {
+            text += #","unread":"#.utf8
+            JSONObjectWriter.writeInteger(unread, to: &text)
+        }
+        text += "}}".utf8
     }
 
     private func checkpoint(_ id: String, _ position: UInt64) async {

@@ -140,6 +140,13 @@ struct ChannelSink: LineSink {
         try await writer.write(buffer)
     }
 
+    func write(_ lines: [UInt8]) async throws {
+        var buffer = channel.allocator.buffer(capacity: lines.count + 1)
+        buffer.writeBytes(lines)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        try await writer.write(buffer)
+    }
+
     func write(_ lines: [UInt8], done: @escaping @Sendable (Bool) -> Void) {
         var buffer = channel.allocator.buffer(capacity: lines.count + 1)
         buffer.writeBytes(lines)

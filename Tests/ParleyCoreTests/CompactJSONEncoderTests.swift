@@ -21,6 +21,32 @@ import Testing
         try expectSame(recorded)
     }
 
+    @Test(arguments: Samples.recorded)
+    func eventWriterWritesWhatTheEncoderWrites(_ recorded: RecordedEvent) throws {
+        var bytes: [UInt8] = []
+        recorded.writeJSON(to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == String(decoding: try Self.oracle.encode(recorded), as: UTF8.self))
+        // Appended after what the buffer holds, with the chain fields in key order.
+        bytes = Array("x".utf8)
+        recorded.writeJSON(to: &bytes, chain: (hash: "h\u{1}", prevHash: "p"))
+        let chained = String(decoding: try Self.oracle.encode(Chained(recorded: recorded, hash: "h\u{1}", prevHash: "p")), as: UTF8.self)
+        #expect(String(decoding: bytes, as: UTF8.self) == "x" + chained)
+    }
+
+    /// A recorded event with chain fields, the way `Encodable` would write it.
+    private struct Chained: Encodable {
+        let recorded: RecordedEvent
+        let hash: String
+        let prevHash: String
+        enum CodingKeys: String, CodingKey { case hash, prevHash }
+        func encode(to encoder: any Encoder) throws {
+            try recorded.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(hash, forKey: .hash)
+            try container.encode(prevHash, forKey: .prevHash)
+        }
+    }
+
     @Test func everyControlCharacterAndTheEscapedOnes() throws {
         var text = ""
         for value in 0..<0x20 { text.unicodeScalars.append(Unicode.Scalar(UInt8(value))) }

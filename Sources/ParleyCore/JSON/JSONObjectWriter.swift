@@ -25,8 +25,9 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
-    /// Takes over `bytes` (leaving them empty) and opens a nested object at their end.
-    private init(continuing bytes: inout [UInt8]) {
+    /// Takes over `bytes` (leaving them empty, without copying them) and opens an object at
+    /// their end; ``finish()`` hands them back with the object appended.
+    public init(continuing bytes: inout [UInt8]) {
         self.bytes = []
         swap(&self.bytes, &bytes)
         self.bytes.append(UInt8(ascii: "{"))
@@ -50,6 +51,30 @@ public struct JSONObjectWriter {
     public mutating func bool(_ key: StaticString, _ value: Bool) {
         self.key(key)
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// Writes `"key":"raw value"` of a string-backed enum.
+    public mutating func string<E: RawRepresentable>(_ key: StaticString, _ value: E) where E.RawValue == String {
+        string(key, value.rawValue)
+    }
+
+    /// Writes `"key":["…",…]`, each string escaped.
+    public mutating func strings(_ key: StaticString, _ values: [String]) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONNode.writeQuoted(value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Writes `"key":{…}`, the nested object filled by `members`.
+    public mutating func object(_ key: StaticString, _ members: (inout JSONObjectWriter) -> Void) {
+        self.key(key)
+        var nested = JSONObjectWriter(continuing: &bytes)
+        members(&nested)
+        bytes = nested.finish()
     }
 
     /// Writes `"key":[…]` with one object per element, each filled by `member`.
