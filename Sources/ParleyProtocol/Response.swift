@@ -26,7 +26,7 @@ public struct ResponseWriter: Sendable {
         case .string: prefix.append(contentsOf: id.json.utf8)
         }
         prefix.append(contentsOf: Self.resultMember)
-        var object = JSONObjectWriter(after: prefix)
+        var object = JSONObjectWriter(continuing: &prefix)
         members(&object)
         var line = object.finish()
         line.append(UInt8(ascii: "}"))

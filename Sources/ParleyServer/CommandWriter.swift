@@ -14,9 +14,10 @@ public import ServiceLifecycle
 ///
 /// The projection changes of consecutive batches are committed together (a checkpoint, see
 /// ``Engine/checkpointProjections()``), so that a page the batches share is copied and written
-/// once: at most `checkpointInterval` after the first of them, sooner when a query waits for
-/// them (``projectionsCaughtUp()``). New events reach the ``EventFeed`` at the checkpoint, so a
-/// subscription's filter always reads projections that hold them.
+/// once: at most `checkpointInterval` after the first of them, and after the batch when a query
+/// waits for them (``projectionsCaughtUp()``) or a live subscription waits for new events. New
+/// events reach the ``EventFeed`` at the checkpoint, so a subscription's filter always reads
+/// projections that hold them.
 public final class CommandWriter: Service, Sendable {
     private struct Pending {
         let request: CommandRequest
@@ -137,8 +138,10 @@ public final class CommandWriter: Service, Sendable {
                 if pendingSince == nil { pendingSince = .now }
                 unpublished += execute(batch)
             }
+            // A live subscription waiting for the feed is served at once: its latency is what a
+            // front end shows, and its answers already went out before this commit.
             let due = pendingSince.map {
-                stop || readersWait || ContinuousClock.now - $0 >= checkpointInterval
+                stop || readersWait || feed.hasWaiters || ContinuousClock.now - $0 >= checkpointInterval
                     || engine.pendingProjectionBatches >= Self.maxPendingBatches
             }
             if due ?? readersWait {

@@ -93,6 +93,10 @@ public final class EventFeed: Sendable {
     /// Whether the daemon is shutting down.
     public var isStopped: Bool { state.withLock { $0.stopped } }
 
+    /// Whether a subscription waits for the next head: a live front end, which should see a
+    /// new event as soon as it is committed.
+    public var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
+
     /// Announces a new head (after a durable commit), waking every waiter. `events` are the
     /// events committed since the previous head, in order, when the caller has them; without
     /// them (or with a gap) the memory of recent events starts again after `head`.

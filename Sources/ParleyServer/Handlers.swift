@@ -160,10 +160,16 @@ struct Handlers {
                 let limit = try p.optionalInt("limit", in: 1...context.limits.maxReadLimit) ?? 100
                 try p.finish()
                 let head = context.engine.head.position
-                let events = try context.engine.log.read(after: after, limit: limit)
-                let lines = try events.map { try context.eventJSON.line($0) }
-                let next = events.last?.recorded.position ?? after
-                return "{\"asOf\":\(max(head, next)),\"events\":[\(lines.joined(separator: ","))],\"next\":\(next)}"
+                // Written straight from the stored bytes: a page of the log is read to be sent on.
+                var events: [UInt8] = []
+                var next = after
+                let until = after > UInt64.max - UInt64(limit) ? UInt64.max : after + UInt64(limit)
+                try context.engine.log.scan(after: after, until: until, chunk: limit) { position, value in
+                    if !events.isEmpty { events.append(UInt8(ascii: ",")) }
+                    try context.eventJSON.append(storedValue: value, at: position, chain: true, to: &events)
+                    next = position
+                }
+                return "{\"asOf\":\(max(head, next)),\"events\":[" + String(decoding: events, as: UTF8.self) + "],\"next\":\(next)}"
             default:
                 throw ProtocolError.internalError("\(method.rawValue) is not a query")
             }

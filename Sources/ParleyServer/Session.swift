@@ -361,6 +361,7 @@ public final class Session: Sendable, CommandOutcomeReceiver {
         let log = context.engine.log
         let projections = context.engine.projections
         let quotedId = Array(JSONText.quote(id).utf8)
+        let eventJSON = context.eventJSON
         var reason = "shutdown"
         while true {
             // Cancelled: unsubscribed (which sends events.end itself) or the connection closed.
@@ -369,17 +370,47 @@ public final class Session: Sendable, CommandOutcomeReceiver {
             // Only up to the published head: an event is published once the projections that the
             // filter consults hold it too.
             let published = context.feed.head
-            let batch: [FeedEvent]
+            let limit = Int(min(Self.readBatch, published > cursor ? published - cursor : 0))
+            // The batch's notifications, written into one buffer, and the last position it covers.
+            var text: [UInt8] = []
+            var lastSent: UInt64?
+            var last: UInt64?
             do {
-                let limit = Int(min(Self.readBatch, published > cursor ? published - cursor : 0))
-                batch = try context.feed.recentEvents(after: cursor, limit: limit)
-                    ?? log.read(after: cursor, limit: limit).map { FeedEvent($0.recorded) }
+                let recent = context.feed.recentEvents(after: cursor, limit: limit)
+                if recent == nil, filter.isEverything {
+                    // Catching up on everything: written straight from the stored bytes.
+                    try log.scan(after: cursor, until: cursor + UInt64(limit), chunk: limit) { position, value in
+                        if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
+                        try Self.appendEventNotification(position, unread: nil, subscription: quotedId, to: &text) {
+                            (bytes: inout [UInt8]) throws(StoreError) in
+                            try eventJSON.append(storedValue: value, at: position, chain: false, to: &bytes)
+                        }
+                        last = position
+                        lastSent = position
+                    }
+                } else {
+                    // A live event's JSON comes from the feed, encoded once for every subscription.
+                    let events = try recent ?? log.read(after: cursor, limit: limit).map { FeedEvent($0.recorded) }
+                    try projections.read { view in
+                        for feedEvent in events {
+                            let position = feedEvent.recorded.position
+                            last = position
+                            guard try filter.matches(feedEvent, view: view) else { continue }
+                            let unread = try filter.unread(after: feedEvent, view: view)
+                            if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
+                            Self.appendEventNotification(position, unread: unread, subscription: quotedId, to: &text) {
+                                $0 += feedEvent.json
+                            }
+                            lastSent = position
+                        }
+                    }
+                }
             } catch {
                 context.logger.error("subscription read failed", metadata: ["error": "\(error)"])
                 reason = "error"
                 break
             }
-            if batch.isEmpty {
+            guard let last else {
                 if !caughtUp {
                     caughtUp = true
                     await send(responses.notification(
@@ -392,25 +423,6 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                 await context.feed.wait(after: cursor)
                 continue
             }
-            // The batch's notifications, written into one buffer: each event's JSON comes from the
-            // feed, encoded once for every subscription that sends it.
-            var text: [UInt8] = []
-            var lastSent: UInt64?
-            do {
-                try projections.read { view in
-                    for feedEvent in batch {
-                        guard try filter.matches(feedEvent, view: view) else { continue }
-                        let unread = try filter.unread(after: feedEvent, view: view)
-                        if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
-                        Self.appendEventNotification(feedEvent, unread: unread, subscription: quotedId, to: &text)
-                        lastSent = feedEvent.recorded.position
-                    }
-                }
-            } catch {
-                context.logger.error("subscription filter failed", metadata: ["error": "\(error)"])
-                reason = "error"
-                break
-            }
             // One write per batch: the cursor moves past the batch only once its lines are written,
             // so resumeAfter never skips an event the client did not get.
             if let lastSent {
@@ -418,10 +430,8 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                 lastNotified = lastSent
                 lastCheckpoint = .now
             }
-            if let last = batch.last?.recorded.position {
-                cursor = last
-                state.withLockedValue { $0.subscriptions[id]?.cursor = last }
-            }
+            cursor = last
+            state.withLockedValue { $0.subscriptions[id]?.cursor = last }
             if !filter.isEverything, cursor > lastNotified, ContinuousClock.now - lastCheckpoint > .seconds(1) {
                 await checkpoint(id, cursor)
                 lastNotified = cursor
@@ -437,13 +447,14 @@ public final class Session: Sendable, CommandOutcomeReceiver {
     private static let eventNotificationPrefix = Array(#"{"jsonrpc":"2.0","method":"events.event","params":{"event":"#.utf8)
 
     /// Appends `{"jsonrpc":"2.0","method":"events.event","params":{event, position, subscription, unread?}}`.
-    private static func appendEventNotification(
-        _ feedEvent: FeedEvent, unread: UInt64?, subscription quotedId: [UInt8], to text: inout [UInt8]
-    ) {
+    private static func appendEventNotification<E: Error>(
+        _ position: UInt64, unread: UInt64?, subscription quotedId: [UInt8], to text: inout [UInt8],
+        event: (inout [UInt8]) throws(E) -> Void
+    ) throws(E) {
         text += eventNotificationPrefix
-        text += feedEvent.json
+        try event(&text)
         text += #","position":"#.utf8
-        JSONObjectWriter.writeInteger(feedEvent.recorded.position, to: &text)
+        JSONObjectWriter.writeInteger(position, to: &text)
         text += #","subscription":"#.utf8
         text += quotedId
         if let unread {

@@ -24,4 +24,25 @@ public struct EventJSON: Sendable {
     public func append(_ stored: StoredEvent, to bytes: inout [UInt8]) {
         stored.recorded.writeJSON(to: &bytes, chain: (stored.hash.hex, stored.prevHash.hex))
     }
+
+    /// Appends the JSON object of the event stored as `value` in `log.mdb` straight from its
+    /// bytes, without decoding it into values: with `hash` and `prevHash` (as `log.read` shows
+    /// events) or without them (as `events.event` carries them). On error `bytes` is unchanged.
+    /// - Throws: ``StoreError/corrupt(position:reason:)`` naming `position` when it does not decode.
+    public func append(
+        storedValue value: UnsafeRawBufferPointer, at position: UInt64, chain: Bool, to bytes: inout [UInt8]
+    ) throws(StoreError) {
+        guard value.count > StoredEvent.headerSize, value[0] == StoredEvent.format else {
+            throw StoreError.corrupt(position: position, reason: "not a stored event of format \(StoredEvent.format)")
+        }
+        let body = UnsafeRawBufferPointer(rebasing: value[StoredEvent.headerSize...])
+        let hashes = (
+            hash: UnsafeRawBufferPointer(rebasing: value[33..<65]), prevHash: UnsafeRawBufferPointer(rebasing: value[1..<33])
+        )
+        do {
+            try StoredEventJSON.write(body, chain: chain ? hashes : nil, to: &bytes)
+        } catch {
+            throw StoreError.corrupt(position: position, reason: "undecodable: \(error)")
+        }
+    }
 }

@@ -33,6 +33,57 @@ import Testing
         #expect(String(decoding: bytes, as: UTF8.self) == "x" + chained)
     }
 
+    @Test(arguments: Samples.recorded)
+    func storedBytesGiveTheSameJSON(_ recorded: RecordedEvent) throws {
+        var expected: [UInt8] = []
+        recorded.writeJSON(to: &expected)
+        let binary = recorded.binaryEncoded
+        var written: [UInt8] = []
+        try binary.withUnsafeBytes { try StoredEventJSON.write($0, to: &written) }
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        // With the chain fields, after what the buffer already holds.
+        let hash = [UInt8](0..<32), prevHash = [UInt8](repeating: 0xAB, count: 32)
+        expected = Array("x".utf8)
+        recorded.writeJSON(
+            to: &expected,
+            chain: (hash.map { String(format: "%02x", $0) }.joined(), prevHash.map { String(format: "%02x", $0) }.joined())
+        )
+        written = Array("x".utf8)
+        try binary.withUnsafeBytes { raw in
+            try hash.withUnsafeBytes { h in
+                try prevHash.withUnsafeBytes { p in try StoredEventJSON.write(raw, chain: (h, p), to: &written) }
+            }
+        }
+        #expect(String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+    }
+
+    @Test(arguments: Samples.recorded)
+    func storedBytesThatDoNotDecodeAreRefusedAndLeaveTheBuffer(_ recorded: RecordedEvent) {
+        let binary = recorded.binaryEncoded
+        for cut in [binary.count - 1, binary.count / 2, 30] where cut < binary.count {
+            var written = Array("kept".utf8)
+            #expect(throws: BinaryDecodingError.self) {
+                try Array(binary[..<cut]).withUnsafeBytes { try StoredEventJSON.write($0, to: &written) }
+            }
+            #expect(written == Array("kept".utf8))
+        }
+        var written: [UInt8] = []
+        #expect(throws: BinaryDecodingError.self) {
+            try (binary + [0]).withUnsafeBytes { try StoredEventJSON.write($0, to: &written) }
+        }
+        #expect(written.isEmpty)
+    }
+
+    @Test func storedStringsThatAreNotUTF8AreRefused() throws {
+        let recorded = try #require(Samples.recorded.first)
+        var binary = recorded.binaryEncoded
+        // The stream's first byte (after position and timestamp, and its one-byte length).
+        binary[17] = 0xFF
+        var written: [UInt8] = []
+        #expect(throws: BinaryDecodingError.self) { try binary.withUnsafeBytes { try StoredEventJSON.write($0, to: &written) } }
+        #expect(throws: BinaryDecodingError.self) { try RecordedEvent(decoding: binary) }
+    }
+
     /// A recorded event with chain fields, the way `Encodable` would write it.
     private struct Chained: Encodable {
         let recorded: RecordedEvent

@@ -108,6 +108,22 @@ public struct BinaryReader {
         return true
     }
 
+    /// Reads a length-prefixed string's UTF-8 bytes in place, checked as ``readString()``
+    /// checks them, without making a `String` (for writing them on, as JSON).
+    public mutating func readUTF8() throws(BinaryDecodingError) -> UnsafeRawBufferPointer {
+        let count = try readCount()
+        let raw = try take(count)
+        if !Self.isASCII(raw), String(validating: raw, as: UTF8.self) == nil {
+            throw BinaryDecodingError(reason: "invalid UTF-8 in string at offset \(offset - count)")
+        }
+        return raw
+    }
+
+    /// Reads an optional string's UTF-8 bytes in place, as ``readUTF8()``.
+    public mutating func readOptionalUTF8() throws(BinaryDecodingError) -> UnsafeRawBufferPointer? {
+        try readBool() ? try readUTF8() : nil
+    }
+
     /// Reads an optional string written by ``BinaryWriter/write(_:)-(String?)``.
     public mutating func readOptionalString() throws(BinaryDecodingError) -> String? {
         try readBool() ? try readString() : nil

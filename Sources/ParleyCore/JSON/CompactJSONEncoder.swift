@@ -79,14 +79,19 @@ enum JSONNode {
     /// the short forms of backspace, tab, newline, form feed and carriage return, other
     /// controls as `\u00XX`. Runs without escapes are copied in one go.
     static func writeQuoted(_ text: String, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { utf8 in
+        text.withUTF8 { writeQuoted(utf8: UnsafeRawBufferPointer($0), to: &bytes) }
+    }
+
+    /// Appends valid UTF-8 `utf8` as a JSON string literal, escaped as ``writeQuoted(_:to:)``.
+    static func writeQuoted(utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        do {
             var runStart = 0
             for index in 0..<utf8.count {
                 let byte = utf8[index]
                 guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart..<index]))
                 runStart = index + 1
                 bytes.append(UInt8(ascii: "\\"))
                 switch byte {
@@ -104,7 +109,7 @@ enum JSONNode {
                     bytes.append(hexDigit(byte & 0x0F))
                 }
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: utf8[runStart...]))
         }
         bytes.append(UInt8(ascii: "\""))
     }

@@ -53,6 +53,56 @@ public struct JSONObjectWriter {
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// Writes `"key":"…"` from valid UTF-8 bytes, escaped; nothing when `utf8` is `nil`.
+    public mutating func string(_ key: StaticString, utf8: UnsafeRawBufferPointer?) {
+        guard let utf8 else { return }
+        self.key(key)
+        JSONNode.writeQuoted(utf8: utf8, to: &bytes)
+    }
+
+    /// Writes `"key":"…"` with `value`'s bytes as lowercase hexadecimal digits.
+    public mutating func hex(_ key: StaticString, _ value: UnsafeRawBufferPointer) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value {
+            bytes.append(Self.hexDigit(byte >> 4))
+            bytes.append(Self.hexDigit(byte & 0x0F))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    /// Writes `"key":[…]` with one element per `count`, each written by `element` into the bytes.
+    public mutating func array<E: Error>(_ key: StaticString, count: Int, _ element: (inout [UInt8], Int) throws(E) -> Void)
+        throws(E)
+    {
+        self.key(key)
+        bytes.append(UInt8(ascii: "["))
+        for index in 0..<count {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            try element(&bytes, index)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// Writes `"key":{…}`, the nested object filled by `members`, which may fail.
+    public mutating func object<E: Error>(_ key: StaticString, throwing members: (inout JSONObjectWriter) throws(E) -> Void)
+        throws(E)
+    {
+        self.key(key)
+        var nested = JSONObjectWriter(continuing: &bytes)
+        do {
+            try members(&nested)
+        } catch {
+            bytes = nested.finish()
+            throw error
+        }
+        bytes = nested.finish()
+    }
+
     /// Writes `"key":"raw value"` of a string-backed enum.
     public mutating func string<E: RawRepresentable>(_ key: StaticString, _ value: E) where E.RawValue == String {
         string(key, value.rawValue)
@@ -109,10 +159,14 @@ public struct JSONObjectWriter {
         bytes[start...].reverse()
     }
 
-    /// Closes the object; returns everything written, prefix included.
-    public consuming func finish() -> [UInt8] {
+    /// Closes the object; returns everything written, prefix included, and leaves the writer
+    /// empty. (Mutating rather than consuming: a consumed copy would share the buffer, and
+    /// closing it would copy everything written so far.)
+    public mutating func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
-        return bytes
+        var written: [UInt8] = []
+        swap(&written, &bytes)
+        return written
     }
 
     private mutating func key(_ key: StaticString) {
