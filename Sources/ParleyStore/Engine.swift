@@ -247,7 +247,9 @@ public final class Engine: Sendable {
     /// (writer thread only).
     public var pendingProjectionBatches: Int { pendingBatches }
 
-    /// The log position the projections that readers see are at: the head at the last checkpoint.
+    /// The log position the projections that readers see are at: the head at the last checkpoint
+    /// of this (writable) engine. A read-only engine beside a daemon reads the stored
+    /// `checkpoint` instead, which moves as the daemon writes.
     public var projectionsPosition: UInt64 { visibleProjections.withLock { $0 } }
 
     /// Commits the projection changes of every batch executed since the last checkpoint, so that
