@@ -61,7 +61,7 @@ public final class Daemon: Sendable {
     public init(
         engine: Engine, configuration: DaemonConfiguration, logger: Logger, ready: (@Sendable () -> Void)? = nil
     ) {
-        let feed = EventFeed(head: engine.head.position)
+        let feed = EventFeed(head: engine.head.position, capacity: 16_384)
         let writer = CommandWriter(engine: engine, feed: feed, checkpointInterval: configuration.checkpointInterval, logger: logger)
         context = ServerContext(
             engine: engine, writer: writer, feed: feed, limits: configuration.limits, policy: configuration.policy,

@@ -128,6 +128,15 @@ final class Poller {
     }
 
     /// Polls until `done()` is true; throws when `deadline` (monotonic ns) passes first.
+    /// Polls until `done` or `deadline`; returns whether `done` came first.
+    func wait(until done: () -> Bool, deadline: UInt64) throws(BenchError) -> Bool {
+        while !done() {
+            if monotonicNanos() > deadline { return false }
+            try poll(timeoutMs: 10)
+        }
+        return true
+    }
+
     func run(until done: () -> Bool, deadline: UInt64, what: String) throws(BenchError) {
         while !done() {
             if monotonicNanos() > deadline { throw .timeout(what) }
