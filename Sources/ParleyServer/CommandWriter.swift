@@ -31,7 +31,7 @@ public final class CommandWriter: Service, Sendable {
         var finished = false
         var exitWaiters: [CheckedContinuation<Void, Never>] = []
         /// Readers waiting for the next checkpoint (``projectionsCaughtUp()``).
-        var checkpointWaiters: [CheckedContinuation<Void, Never>] = []
+        var checkpointWaiters: [CheckedContinuation<Bool, Never>] = []
     }
 
     private let engine: Engine
@@ -150,15 +150,17 @@ public final class CommandWriter: Service, Sendable {
             }
             if stop && batch.isEmpty { break }
         }
-        let waiters = locked { state -> [CheckedContinuation<Void, Never>] in
+        let (exitWaiters, readers) = locked { state in
             state.finished = true
             defer {
                 state.exitWaiters.removeAll()
                 state.checkpointWaiters.removeAll()
             }
-            return state.exitWaiters + state.checkpointWaiters
+            return (state.exitWaiters, state.checkpointWaiters)
         }
-        for waiter in waiters { waiter.resume() }
+        let current = engine.projectionsPosition >= engine.head.position
+        for reader in readers { reader.resume(returning: current) }
+        for waiter in exitWaiters { waiter.resume() }
     }
 
     /// Batches whose projection changes may wait for one checkpoint.
@@ -171,29 +173,38 @@ public final class CommandWriter: Service, Sendable {
 
     /// Commits the pending projection changes, then publishes their events and lets the readers
     /// that waited for them go: the feed never runs ahead of the projections its filters read.
+    ///
+    /// When the projections could not be brought to the head (the commit and its repair failed),
+    /// the events stay unpublished until a checkpoint succeeds, and the readers are told.
     private func checkpoint(publishing events: inout [FeedEvent]) {
-        engine.checkpointProjections()
-        feed.publish(engine.head, events: events)
-        events.removeAll(keepingCapacity: true)
-        let waiters = locked { state -> [CheckedContinuation<Void, Never>] in
+        let current = engine.checkpointProjections()
+        if current {
+            feed.publish(engine.head, events: events)
+            events.removeAll(keepingCapacity: true)
+        }
+        let waiters = locked { state -> [CheckedContinuation<Bool, Never>] in
             defer { state.checkpointWaiters.removeAll() }
             return state.checkpointWaiters
         }
-        for waiter in waiters { waiter.resume() }
+        for waiter in waiters { waiter.resume(returning: current) }
     }
 
     /// Returns once the projections that queries read hold every command answered before the
     /// call, so that a query's `asOf` is at least the position of any answer already given.
     /// At once when they do; otherwise it asks the writer for a checkpoint.
-    public func projectionsCaughtUp() async {
-        if engine.projectionsPosition >= engine.head.position { return }
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// - Returns: Whether they do: false when the checkpoint failed (storage trouble) or the
+    ///   writer has stopped short of them.
+    @discardableResult
+    public func projectionsCaughtUp() async -> Bool {
+        let target = engine.head.position
+        if engine.projectionsPosition >= target { return true }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             let now = locked { state -> Bool in
                 if state.finished { return true }
                 state.checkpointWaiters.append(continuation)
                 return false
             }
-            if now { continuation.resume() }
+            if now { continuation.resume(returning: engine.projectionsPosition >= target) }
         }
     }
 

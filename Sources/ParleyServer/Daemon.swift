@@ -23,7 +23,7 @@ public struct DaemonConfiguration: Sendable {
     /// Signals that start a graceful shutdown (none: only ``Daemon/triggerGracefulShutdown()``).
     public var shutdownSignals: [UnixSignal]
     /// How long the writer may hold projection changes before committing them while no query
-    /// waits for them; also how late, at most, a subscription sees a new event.
+    /// and no live subscription waits for them (checked between batches).
     public var checkpointInterval: Duration
 
     /// Creates a configuration with the default limits and timeouts.

@@ -14,11 +14,14 @@ public final class FeedEvent: Sendable {
     public let conversation: ConversationRecord?
 
     private let encoded = Mutex<[UInt8]?>(nil)
+    /// Whom it can concern among agent subscriptions, computed once.
+    let audience: Audience
 
     /// Wraps an event.
     public init(_ recorded: RecordedEvent, conversation: ConversationRecord? = nil) {
         self.recorded = recorded
         self.conversation = conversation
+        audience = Audience(of: recorded, conversation: conversation)
     }
 
     /// The event's JSON object (without chain fields), as `events.event` carries it: encoded
@@ -41,13 +44,28 @@ public final class EventFeed: Sendable {
     private struct State {
         var head: UInt64
         var stopped = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [Int: Waiter] = [:]
         var nextWaiter = 0
+        /// Whether a wake-up of the skipped waiters is scheduled.
+        var quietWakeScheduled = false
         /// The newest events, gapless, the last one at `head` (or empty).
         var recent: [FeedEvent] = []
         /// Index in `recent` of its oldest event (a ring once full).
         var oldest = 0
     }
+
+    /// A subscription waiting for the head to move.
+    private struct Waiter {
+        let continuation: CheckedContinuation<UInt64?, Never>
+        /// `nil`: woken by every new head.
+        let interest: Interest?
+        /// The newest head it was not woken for: every event up to it concerned it not.
+        var skippedTo: UInt64?
+    }
+
+    /// How long a subscription the new events did not concern sleeps on before it is woken to
+    /// report how far the log moved (`events.checkpoint`).
+    static let quietWake: Duration = .seconds(1)
 
     private let state: Mutex<State>
     private let capacity: Int
@@ -97,11 +115,27 @@ public final class EventFeed: Sendable {
     /// new event as soon as it is committed.
     public var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
 
+    /// The events' audience, or `nil` when they concern every subscription.
+    private static func audience(of events: [FeedEvent]) -> Audience? {
+        var union = Audience(agents: [], services: [])
+        for event in events {
+            let audience = event.audience
+            if audience.everyone { return nil }
+            union.agents += audience.agents
+            union.services += audience.services
+        }
+        return union
+    }
+
     /// Announces a new head (after a durable commit), waking every waiter. `events` are the
     /// events committed since the previous head, in order, when the caller has them; without
     /// them (or with a gap) the memory of recent events starts again after `head`.
+    ///
+    /// An agent subscription that none of the events can concern (see ``Audience``) sleeps on
+    /// for up to ``quietWake``, then is told how far it was skipped.
     public func publish(_ head: LogHead, events: [FeedEvent] = []) {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        var scheduleQuietWake = false
+        let woken = state.withLock { state -> [(CheckedContinuation<UInt64?, Never>, UInt64?)] in
             guard head.position > state.head else { return [] }
             let contiguous = events.first?.recorded.position == state.head + 1 && events.last?.recorded.position == head.position
             if contiguous && capacity > 0 {
@@ -111,40 +145,79 @@ public final class EventFeed: Sendable {
                 state.oldest = 0
             }
             state.head = head.position
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            let audience = contiguous ? Self.audience(of: events) : nil
+            var woken: [(CheckedContinuation<UInt64?, Never>, UInt64?)] = []
+            for (id, waiter) in state.waiters {
+                if let audience, let interest = waiter.interest, !audience.reaches(interest) {
+                    state.waiters[id]?.skippedTo = head.position
+                    if !state.quietWakeScheduled {
+                        state.quietWakeScheduled = true
+                        scheduleQuietWake = true
+                    }
+                } else {
+                    woken.append((waiter.continuation, waiter.skippedTo))
+                    state.waiters[id] = nil
+                }
+            }
+            return woken
         }
-        for waiter in woken { waiter.resume() }
+        for (continuation, skipped) in woken { continuation.resume(returning: skipped) }
+        if scheduleQuietWake {
+            Task { [self] in
+                try? await Task.sleep(for: Self.quietWake)
+                wakeSkipped()
+            }
+        }
+    }
+
+    /// Wakes every waiter that new events went past, so it can report how far it moved.
+    private func wakeSkipped() {
+        let woken = state.withLock { state -> [(CheckedContinuation<UInt64?, Never>, UInt64?)] in
+            state.quietWakeScheduled = false
+            var woken: [(CheckedContinuation<UInt64?, Never>, UInt64?)] = []
+            for (id, waiter) in state.waiters where waiter.skippedTo != nil {
+                woken.append((waiter.continuation, waiter.skippedTo))
+                state.waiters[id] = nil
+            }
+            return woken
+        }
+        for (continuation, skipped) in woken { continuation.resume(returning: skipped) }
     }
 
     /// Stops the feed: every waiter returns and ``isStopped`` is true.
     public func stop() {
-        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let woken = state.withLock { state -> [Waiter] in
             state.stopped = true
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
         }
-        for waiter in woken { waiter.resume() }
+        for waiter in woken { waiter.continuation.resume(returning: waiter.skippedTo) }
     }
 
     /// Returns once the head is beyond `position`, the feed stops, or the task is cancelled.
-    public func wait(after position: UInt64) async {
+    public func wait(after position: UInt64) async { _ = await wait(after: position, interest: nil) }
+
+    /// Returns once the head is beyond `position` with events that may concern `interest`
+    /// (any, when `nil`), or up to ``quietWake`` after it moved without such events, or the feed
+    /// stops, or the task is cancelled. Returns the newest head that moved without concerning
+    /// it, if any: the waiter may move its cursor there without reading those events.
+    func wait(after position: UInt64, interest: Interest?) async -> UInt64? {
         let id = state.withLock { state -> Int in
             state.nextWaiter += 1
             return state.nextWaiter
         }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<UInt64?, Never>) in
                 let ready = state.withLock { state -> Bool in
                     if state.head > position || state.stopped || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                    state.waiters[id] = Waiter(continuation: continuation, interest: interest)
                     return false
                 }
-                if ready { continuation.resume() }
+                if ready { continuation.resume(returning: nil) }
             }
         } onCancel: {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
+            waiter?.continuation.resume(returning: waiter?.skippedTo)
         }
     }
 }

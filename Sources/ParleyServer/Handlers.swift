@@ -13,7 +13,7 @@ struct Handlers {
     /// The greeting for this peer.
     func greeting() throws -> String {
         try responses.json(Greeting(
-            limits: context.limits, peer: .init(uid: peer.uid, gids: peer.gids, roles: peer.roles), head: context.feed.head
+            limits: context.limits, peer: .init(uid: peer.uid, gids: peer.gids, roles: peer.roles), head: context.engine.head.position
         ))
     }
 

@@ -204,12 +204,14 @@ public final class Session: Sendable, CommandOutcomeReceiver {
         case .discover:
             try request.params.finish()
             return (OpenRPC.document, nil)
-        case .subscribe: return try subscribe(request.params)
+        case .subscribe: return try await subscribe(request.params)
         case .unsubscribe: return (try await unsubscribe(request.params), nil)
         case .command(let method):
             throw ProtocolError.internalError("\(method.rawValue) is a command: the writer answers it")
         case .query(let method):
             // Exact: never older than an answer already given (the writer may hold projection changes).
+            // (When they cannot be written, a full disk, queries are still served, as of the last
+            // checkpoint their `asOf` names.)
             if method.readsProjections { await context.writer.projectionsCaughtUp() }
             return (try handlers.query(method, request.params), nil)
         }
@@ -296,11 +298,14 @@ public final class Session: Sendable, CommandOutcomeReceiver {
 
     /// Registers a subscription; its delivery starts once the answer is written, so the
     /// answer always comes before the subscription's first notification.
-    private func subscribe(_ params: Params) throws -> (String, (@Sendable () -> Void)?) {
+    private func subscribe(_ params: Params) async throws -> (String, (@Sendable () -> Void)?) {
         var p = params
         let after = try p.optionalUInt64("after")
         let filter = try SubscriptionFilter(try p.optionalObject("filter"))
         try p.finish()
+        // The feed is published at the writer's checkpoints: wait for the one that covers every
+        // answer already given, so that subscribing after an acknowledged position is never refused.
+        await context.writer.projectionsCaughtUp()
         let head = context.feed.head
         let start = after ?? head
         if let after, after > head { throw ProtocolError.rejected(.positionOutOfRange(position: after, head: head)) }
@@ -392,9 +397,13 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                     // A live event's JSON comes from the feed, encoded once for every subscription.
                     let events = try recent ?? log.read(after: cursor, limit: limit).map { FeedEvent($0.recorded) }
                     try projections.read { view in
+                        // The agent's services as the filter sees them (the view holds every event here).
+                        let interest = try filter.agentId.map { Interest(agentId: $0, services: Set(try view.agent($0)?.services ?? [])) }
                         for feedEvent in events {
                             let position = feedEvent.recorded.position
                             last = position
+                            // The audience, computed once per event, rules most events out without a look-up.
+                            if let interest, !feedEvent.audience.reaches(interest) { continue }
                             guard try filter.matches(feedEvent, view: view) else { continue }
                             let unread = try filter.unread(after: feedEvent, view: view)
                             if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
@@ -420,7 +429,14 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                     await checkpoint(id, cursor)
                     lastNotified = cursor
                 }
-                await context.feed.wait(after: cursor)
+                // An agent's subscription sleeps through events that cannot concern it.
+                let interest = filter.agentId.map { agentId in
+                    Interest(agentId: agentId, services: Set((try? projections.read { try $0.agent(agentId)?.services }) ?? nil ?? []))
+                }
+                if let skipped = await context.feed.wait(after: cursor, interest: interest), skipped > cursor {
+                    cursor = skipped
+                    state.withLockedValue { $0.subscriptions[id]?.cursor = skipped }
+                }
                 continue
             }
             // One write per batch: the cursor moves past the batch only once its lines are written,

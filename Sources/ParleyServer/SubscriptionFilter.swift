@@ -44,7 +44,9 @@ struct SubscriptionFilter: Sendable {
     private func concerns(
         _ id: String, _ recorded: RecordedEvent, known: ConversationRecord?, view: some ProjectionReading
     ) throws -> Bool {
-        if recorded.stream == Stream.agent(id) { return true }
+        if recorded.stream.utf8.count == id.utf8.count + 6, recorded.stream.hasPrefix("agent:"), recorded.stream.hasSuffix(id) {
+            return true  // its own stream, `agent:ID`, without building the name
+        }
         let conversationId: String
         switch recorded.event {
         case .conversationOpened(let e):

@@ -169,7 +169,8 @@ public final class Engine: Sendable {
         visibleProjections.withLock { $0 = head.position }
     }
 
-    /// Applies every log event after the projections' checkpoint. Rebuilds from scratch when
+    /// Applies every log event after the projections' checkpoint, first committing changes
+    /// pending from ``execute(_:deferringProjections:)``: call it where that runs. Rebuilds from scratch when
     /// the projections are of another format or ahead of the log (restored from elsewhere).
     /// - Returns: The number of events applied.
     @discardableResult
@@ -253,14 +254,19 @@ public final class Engine: Sendable {
     public var projectionsPosition: UInt64 { visibleProjections.withLock { $0 } }
 
     /// Commits the projection changes of every batch executed since the last checkpoint, so that
-    /// readers see the projections at the log's head. Called on the thread that runs ``execute(_:deferringProjections:)``.
+    /// readers see the projections at the log's head. Called on the thread that runs
+    /// ``execute(_:deferringProjections:)`` (the pending write transaction belongs to it), or
+    /// once that thread has ended.
     ///
-    /// A commit that fails costs nothing durable: the projections catch up from the log before
-    /// the next batch is decided.
-    public func checkpointProjections() {
+    /// A commit that fails costs nothing durable: the projections catch up from the log, now or
+    /// before the next batch is decided.
+    /// - Returns: Whether readers now see the projections at the log's head (false only when
+    ///   both the commit and the repair failed, e.g. with the disk full).
+    @discardableResult
+    public func checkpointProjections() -> Bool {
         guard let view = pending else {
             repairIfBehind()
-            return
+            return projectionsPosition >= head.position
         }
         pending = nil
         pendingBatches = 0
@@ -277,6 +283,7 @@ public final class Engine: Sendable {
                 // Repaired before the next batch, which cannot proceed until the projections catch up.
             }
         }
+        return projectionsPosition >= head.position
     }
 
     /// Catches the projections up after a failed batch or checkpoint left them behind the log;

@@ -46,6 +46,23 @@ struct CheckpointTests {
         try await server.stop()
     }
 
+    @Test("subscribing after an acknowledged position is accepted, and the greeting's head covers it")
+    func subscribeAfterAnswer() async throws {
+        let server = try await TestServer(checkpointInterval: .seconds(3600))
+        let client = try await server.connect()
+        let login = try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
+        let position = try #require(login["position"] as? Int)
+        let info = try await client.result("server.info")
+        #expect(try #require(info["head"] as? Int) >= position)
+        let subscribed = try await client.result("events.subscribe", ["after": position])
+        #expect(try #require(subscribed["asOf"] as? Int) >= position)
+        let next = try await server.connect()
+        let change = try await next.result("agent.setState", ["agentId": "alice", "state": "NotReady"])
+        let event = try #require(try await client.next("events.event"))
+        #expect((event["params"] as? [String: Any])?["position"] as? Int == change["position"] as? Int)
+        try await server.stop()
+    }
+
     @Test("a graceful stop commits the held projection changes")
     func stopCommitsPending() async throws {
         let server = try await TestServer(checkpointInterval: .seconds(3600))

@@ -10,7 +10,8 @@ public enum StoredEventJSON {
     /// `prevHash` as lowercase hex when `chain` is given. On error `bytes` is left as it was.
     /// - Throws: ``BinaryDecodingError`` when `binary` is not a recorded event's layout.
     public static func write(
-        _ binary: UnsafeRawBufferPointer, chain: (hash: UnsafeRawBufferPointer, prevHash: UnsafeRawBufferPointer)? = nil,
+        _ binary: UnsafeRawBufferPointer,
+        chain: (hash: UnsafeRawBufferPointer, prevHash: UnsafeRawBufferPointer)? = nil,
         to bytes: inout [UInt8]
     ) throws(BinaryDecodingError) {
         var reader = BinaryReader(binary)
@@ -19,7 +20,9 @@ public enum StoredEventJSON {
         let stream = try reader.readUTF8()
         let streamVersion = try reader.readVarint()
         let code = try reader.readUInt16()
-        guard let type = EventType(rawValue: code) else { throw BinaryDecodingError(reason: "unknown event type \(code)") }
+        guard let type = EventType(rawValue: code) else {
+            throw BinaryDecodingError(reason: "unknown event type \(code)")
+        }
         let schemaVersion = try reader.readUInt16()
         guard schemaVersion == type.schemaVersion else {
             throw BinaryDecodingError(reason: "\(type.name) schema version \(schemaVersion) is not supported")
@@ -34,9 +37,11 @@ public enum StoredEventJSON {
                 member.string("role", actor.role)
                 member.integer("uid", actor.uid)
             }
-            try object.object("data", throwing: { (data: inout JSONObjectWriter) throws(BinaryDecodingError) in
-                try writeData(type, from: &reader, to: &data)
-            })
+            try object.object(
+                "data",
+                throwing: { (data: inout JSONObjectWriter) throws(BinaryDecodingError) in
+                    try writeData(type, from: &reader, to: &data)
+                })
             guard reader.isAtEnd else {
                 throw BinaryDecodingError(reason: "\(reader.remainingCount) unexpected trailing bytes")
             }
@@ -68,7 +73,9 @@ public enum StoredEventJSON {
     ) throws(BinaryDecodingError) {
         switch type {
         case .agentConfigured:
-            let agentId = try r.readUTF8(), displayName = try r.readUTF8(), did = try r.readOptionalUTF8()
+            let agentId = try r.readUTF8()
+            let displayName = try r.readUTF8()
+            let did = try r.readOptionalUTF8()
             let smsAllowed = try r.readBool()
             o.string("agentId", utf8: agentId)
             o.string("did", utf8: did)
@@ -76,34 +83,44 @@ public enum StoredEventJSON {
             try writeStrings("services", from: &r, to: &o)
             o.bool("smsAllowed", smsAllowed)
         case .serviceConfigured:
-            let serviceId = try r.readUTF8(), name = try r.readUTF8(), smsNumber = try r.readOptionalUTF8()
-            let smsEnabled = try r.readBool(), inboundChats = try r.readBool()
+            let serviceId = try r.readUTF8()
+            let name = try r.readUTF8()
+            let smsNumber = try r.readOptionalUTF8()
+            let smsEnabled = try r.readBool()
+            let inboundChats = try r.readBool()
             o.bool("inboundChats", inboundChats)
             o.string("name", utf8: name)
             o.string("serviceId", utf8: serviceId)
             o.bool("smsEnabled", smsEnabled)
             o.string("smsNumber", utf8: smsNumber)
         case .templateConfigured:
-            let templateId = try r.readUTF8(), title = try r.readUTF8(), text = try r.readUTF8()
+            let templateId = try r.readUTF8()
+            let title = try r.readUTF8()
+            let text = try r.readUTF8()
             try writeStrings("services", from: &r, to: &o)
             o.string("templateId", utf8: templateId)
             o.string("text", utf8: text)
             o.string("title", utf8: title)
         case .settingsConfigured:
-            let smsCounterEnabled = try r.readBool(), maxSegments = try r.readCount()
+            let smsCounterEnabled = try r.readBool()
+            let maxSegments = try r.readCount()
             o.integer("maxSegments", maxSegments)
             o.bool("smsCounterEnabled", smsCounterEnabled)
         case .agentLoggedIn:
-            let agentId = try r.readUTF8(), state = try AgentState(from: &r)
+            let agentId = try r.readUTF8()
+            let state = try AgentState(from: &r)
             o.string("agentId", utf8: agentId)
             o.string("state", state)
         case .agentLoggedOut:
             o.string("agentId", utf8: try r.readUTF8())
         case .agentStateChanged:
-            let agentId = try r.readUTF8(), state = try AgentState(from: &r)
+            let agentId = try r.readUTF8()
+            let state = try AgentState(from: &r)
             o.string("agentId", utf8: agentId)
             if try r.readBool() {
-                let callId = try r.readUTF8(), serviceId = try r.readUTF8(), customerNumber = try r.readUTF8()
+                let callId = try r.readUTF8()
+                let serviceId = try r.readUTF8()
+                let customerNumber = try r.readUTF8()
                 o.object("call") { call in
                     call.string("callId", utf8: callId)
                     call.string("customerNumber", utf8: customerNumber)
@@ -112,9 +129,13 @@ public enum StoredEventJSON {
             }
             o.string("state", state)
         case .conversationOpened:
-            let conversationId = try r.readUTF8(), kind = try ConversationKind(from: &r), origin = try ConversationOrigin(from: &r)
-            let serviceId = try r.readOptionalUTF8(), agentId = try r.readOptionalUTF8()
-            let localNumber = try r.readUTF8(), customerNumber = try r.readUTF8()
+            let conversationId = try r.readUTF8()
+            let kind = try ConversationKind(from: &r)
+            let origin = try ConversationOrigin(from: &r)
+            let serviceId = try r.readOptionalUTF8()
+            let agentId = try r.readOptionalUTF8()
+            let localNumber = try r.readUTF8()
+            let customerNumber = try r.readUTF8()
             o.string("agentId", utf8: agentId)
             o.string("conversationId", utf8: conversationId)
             o.string("customerNumber", utf8: customerNumber)
@@ -123,8 +144,12 @@ public enum StoredEventJSON {
             o.string("origin", origin)
             o.string("serviceId", utf8: serviceId)
         case .messageSent:
-            let conversationId = try r.readUTF8(), messageId = try r.readUTF8(), agentId = try r.readUTF8()
-            let from = try r.readUTF8(), to = try r.readUTF8(), text = try r.readUTF8()
+            let conversationId = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let agentId = try r.readUTF8()
+            let from = try r.readUTF8()
+            let to = try r.readUTF8()
+            let text = try r.readUTF8()
             let attachments = try skipAttachments(&r)
             let encoding: SMSEncoding
             switch try r.readUInt8() {
@@ -132,7 +157,9 @@ public enum StoredEventJSON {
             case 1: encoding = .ucs2
             case let other: throw BinaryDecodingError(reason: "unknown encoding code \(other)")
             }
-            let characters = try r.readCount(), units = try r.readCount(), segments = try r.readCount()
+            let characters = try r.readCount()
+            let units = try r.readCount()
+            let segments = try r.readCount()
             let callId = try r.readOptionalUTF8()
             o.string("agentId", utf8: agentId)
             try writeAttachments(attachments, to: &o)
@@ -147,18 +174,25 @@ public enum StoredEventJSON {
             o.string("to", utf8: to)
             o.integer("units", units)
         case .deliveryReported:
-            let conversationId = try r.readUTF8(), messageId = try r.readUTF8(), status = try DeliveryStatus(from: &r)
-            let carrierReference = try r.readOptionalUTF8(), detail = try r.readOptionalUTF8()
+            let conversationId = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let status = try DeliveryStatus(from: &r)
+            let carrierReference = try r.readOptionalUTF8()
+            let detail = try r.readOptionalUTF8()
             o.string("carrierReference", utf8: carrierReference)
             o.string("conversationId", utf8: conversationId)
             o.string("detail", utf8: detail)
             o.string("messageId", utf8: messageId)
             o.string("status", status)
         case .inboundReceived:
-            let conversationId = try r.readUTF8(), messageId = try r.readUTF8()
-            let from = try r.readUTF8(), to = try r.readUTF8(), text = try r.readUTF8()
+            let conversationId = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let from = try r.readUTF8()
+            let to = try r.readUTF8()
+            let text = try r.readUTF8()
             let attachments = try skipAttachments(&r)
-            let inReplyTo = try r.readOptionalUTF8(), carrierReference = try r.readOptionalUTF8()
+            let inReplyTo = try r.readOptionalUTF8()
+            let carrierReference = try r.readOptionalUTF8()
             try writeAttachments(attachments, to: &o)
             o.string("carrierReference", utf8: carrierReference)
             o.string("conversationId", utf8: conversationId)
@@ -168,10 +202,14 @@ public enum StoredEventJSON {
             o.string("text", utf8: text)
             o.string("to", utf8: to)
         case .inboundIgnored:
-            let messageId = try r.readUTF8(), from = try r.readUTF8(), to = try r.readUTF8(), text = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let from = try r.readUTF8()
+            let to = try r.readUTF8()
+            let text = try r.readUTF8()
             let attachments = try skipAttachments(&r)
             let reason = try IgnoreReason(from: &r)
-            let conversationId = try r.readOptionalUTF8(), carrierReference = try r.readOptionalUTF8()
+            let conversationId = try r.readOptionalUTF8()
+            let carrierReference = try r.readOptionalUTF8()
             try writeAttachments(attachments, to: &o)
             o.string("carrierReference", utf8: carrierReference)
             o.string("conversationId", utf8: conversationId)
@@ -181,15 +219,19 @@ public enum StoredEventJSON {
             o.string("text", utf8: text)
             o.string("to", utf8: to)
         case .chatAccepted, .chatEnded:
-            let conversationId = try r.readUTF8(), agentId = try r.readUTF8()
+            let conversationId = try r.readUTF8()
+            let agentId = try r.readUTF8()
             o.string("agentId", utf8: agentId)
             o.string("conversationId", utf8: conversationId)
         case .recentRead:
-            let agentId = try r.readUTF8(), upTo = try r.readVarint()
+            let agentId = try r.readUTF8()
+            let upTo = try r.readVarint()
             o.string("agentId", utf8: agentId)
             o.integer("upTo", upTo)
         case .messageSubmitted:
-            let conversationId = try r.readUTF8(), messageId = try r.readUTF8(), connector = try r.readUTF8()
+            let conversationId = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let connector = try r.readUTF8()
             let attempt = try r.readCount()
             o.integer("attempt", attempt)
             o.string("connector", utf8: connector)
@@ -223,11 +265,16 @@ public enum StoredEventJSON {
     }
 
     /// Writes `"attachments":[…]` from stored attachments (name, contentType, size, reference).
-    private static func writeAttachments(_ start: BinaryReader, to o: inout JSONObjectWriter) throws(BinaryDecodingError) {
+    private static func writeAttachments(_ start: BinaryReader, to o: inout JSONObjectWriter)
+        throws(BinaryDecodingError)
+    {
         var r = start
         let count = try r.readCount()
         try o.array("attachments", count: count) { (bytes: inout [UInt8], _: Int) throws(BinaryDecodingError) in
-            let name = try r.readUTF8(), contentType = try r.readUTF8(), size = try r.readVarint(), reference = try r.readUTF8()
+            let name = try r.readUTF8()
+            let contentType = try r.readUTF8()
+            let size = try r.readVarint()
+            let reference = try r.readUTF8()
             var member = JSONObjectWriter(continuing: &bytes)
             member.string("contentType", utf8: contentType)
             member.string("name", utf8: name)

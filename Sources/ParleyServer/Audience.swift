@@ -1,0 +1,63 @@
+import ParleyCore
+
+/// Whom a committed event can concern among agent-filtered subscriptions: the agents it names
+/// or whose conversation it is, and the services whose agents it reaches (a chat request
+/// waiting, or just taken). Computed once per event when the feed publishes it, so that only
+/// the subscriptions it may concern wake up: fan-out costs what is delivered, not
+/// subscriptions × events.
+///
+/// It is a superset of ``SubscriptionFilter``'s agent condition, which still decides every
+/// delivery: an event the feed holds no conversation state for concerns everyone.
+struct Audience: Sendable {
+    /// Concerns every subscription (its conversation's state is not known here).
+    var everyone = false
+    var agents: [String] = []
+    var services: [String] = []
+
+    /// Whether an agent subscription with `interest` may be concerned.
+    func reaches(_ interest: Interest) -> Bool {
+        everyone || agents.contains(interest.agentId) || services.contains { interest.services.contains($0) }
+    }
+}
+
+extension Audience {
+    /// The audience of `recorded`, from its data and the state of its conversation the write
+    /// left (`conversation`, when known).
+    init(of recorded: RecordedEvent, conversation: ConversationRecord?) {
+        if recorded.stream.hasPrefix("agent:") { agents.append(String(recorded.stream.dropFirst(6))) }
+        let conversationId: String
+        switch recorded.event {
+        case .conversationOpened(let e):
+            if let agent = e.agentId {
+                agents.append(agent)
+            } else if let service = e.serviceId {
+                services.append(service)
+            }
+            return
+        case .messageSent(let e): conversationId = e.conversationId
+        case .deliveryReported(let e): conversationId = e.conversationId
+        case .messageSubmitted(let e): conversationId = e.conversationId
+        case .inboundReceived(let e): conversationId = e.conversationId
+        case .chatAccepted(let e):
+            agents.append(e.agentId)
+            conversationId = e.conversationId
+        case .chatEnded(let e): conversationId = e.conversationId
+        default: return
+        }
+        guard let conversation, conversation.conversationId == conversationId else {
+            everyone = true
+            return
+        }
+        if let agent = conversation.agentId { agents.append(agent) }
+        if conversation.status == .pending || recorded.type == .chatAccepted, let service = conversation.serviceId {
+            services.append(service)
+        }
+    }
+}
+
+/// What a waiting agent-filtered subscription may be concerned by: its agent, and the
+/// services that agent belongs to (as the projections held them when it began to wait).
+struct Interest: Sendable {
+    var agentId: String
+    var services: Set<String>
+}
