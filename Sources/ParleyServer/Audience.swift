@@ -55,6 +55,28 @@ extension Audience {
     }
 }
 
+/// The audience of a published batch of events: whom any of them can concern, in sets, so
+/// that checking a thousand waiters against a large batch stays cheap.
+struct BatchAudience: Sendable {
+    private var agents: Set<String> = []
+    private var services: Set<String> = []
+
+    /// The union of the events' audiences, or `nil` when one of them concerns everyone.
+    init?(_ events: [FeedEvent]) {
+        for event in events {
+            let audience = event.audience
+            if audience.everyone { return nil }
+            agents.formUnion(audience.agents)
+            services.formUnion(audience.services)
+        }
+    }
+
+    /// Whether an agent subscription with `interest` may be concerned by any of the events.
+    func reaches(_ interest: Interest) -> Bool {
+        agents.contains(interest.agentId) || !services.isDisjoint(with: interest.services)
+    }
+}
+
 /// What a waiting agent-filtered subscription may be concerned by: its agent, and the
 /// services that agent belongs to (as the projections held them when it began to wait).
 struct Interest: Sendable {

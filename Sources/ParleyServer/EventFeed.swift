@@ -115,18 +115,6 @@ public final class EventFeed: Sendable {
     /// new event as soon as it is committed.
     public var hasWaiters: Bool { state.withLock { !$0.waiters.isEmpty } }
 
-    /// The events' audience, or `nil` when they concern every subscription.
-    private static func audience(of events: [FeedEvent]) -> Audience? {
-        var union = Audience(agents: [], services: [])
-        for event in events {
-            let audience = event.audience
-            if audience.everyone { return nil }
-            union.agents += audience.agents
-            union.services += audience.services
-        }
-        return union
-    }
-
     /// Announces a new head (after a durable commit), waking every waiter. `events` are the
     /// events committed since the previous head, in order, when the caller has them; without
     /// them (or with a gap) the memory of recent events starts again after `head`.
@@ -145,7 +133,7 @@ public final class EventFeed: Sendable {
                 state.oldest = 0
             }
             state.head = head.position
-            let audience = contiguous ? Self.audience(of: events) : nil
+            let audience = contiguous ? BatchAudience(events) : nil
             var woken: [(CheckedContinuation<UInt64?, Never>, UInt64?)] = []
             for (id, waiter) in state.waiters {
                 if let audience, let interest = waiter.interest, !audience.reaches(interest) {

@@ -430,8 +430,10 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                     lastNotified = cursor
                 }
                 // An agent's subscription sleeps through events that cannot concern it.
-                let interest = filter.agentId.map { agentId in
-                    Interest(agentId: agentId, services: Set((try? projections.read { try $0.agent(agentId)?.services }) ?? nil ?? []))
+                // (When the agent's services cannot be read, it wakes for everything rather than miss any.)
+                let interest = filter.agentId.flatMap { agentId -> Interest? in
+                    guard let services = try? projections.read({ try $0.agent(agentId)?.services }) else { return nil }
+                    return Interest(agentId: agentId, services: Set(services ?? []))
                 }
                 if let skipped = await context.feed.wait(after: cursor, interest: interest), skipped > cursor {
                     cursor = skipped

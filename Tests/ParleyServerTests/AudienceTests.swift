@@ -70,6 +70,31 @@ struct AudienceTests {
         #expect(passed > feed.count / 2, "the sequence concerns the agents")
     }
 
+    @Test("a batch reaches whom any of its events reaches, and everyone when one of them does")
+    func batchAudience() throws {
+        func event(_ position: UInt64, _ stream: String, _ event: Event) -> FeedEvent {
+            FeedEvent(
+                RecordedEvent(
+                    position: position, stream: stream, streamVersion: 1, timestamp: 0, actor: .system,
+                    idempotencyKey: nil, event: event
+                ))
+        }
+        let own = event(1, "agent:alice", .agentLoggedOut(AgentLoggedOut(agentId: "alice")))
+        let request = event(
+            2, "conversation:c-1",
+            .conversationOpened(
+                ConversationOpened(
+                    conversationId: "c-1", kind: .service, origin: .customer, serviceId: "support", agentId: nil,
+                    localNumber: "+15550100100", customerNumber: "+15557770001"
+                )))
+        let batch = try #require(BatchAudience([own, request]))
+        #expect(batch.reaches(Interest(agentId: "alice", services: [])))
+        #expect(batch.reaches(Interest(agentId: "bob", services: ["voice", "support"])))
+        #expect(!batch.reaches(Interest(agentId: "carol", services: ["voice"])))
+        let unknown = event(3, "conversation:c-9", .chatEnded(ChatEnded(conversationId: "c-9", agentId: "alice")))
+        #expect(BatchAudience([own, unknown]) == nil)
+    }
+
     @Test("an event the feed holds no conversation state for reaches everyone")
     func unknownConversationReachesEveryone() {
         let recorded = RecordedEvent(
