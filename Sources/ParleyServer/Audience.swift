@@ -1,15 +1,12 @@
 import ParleyCore
 
-/// Whom a committed event can concern among agent-filtered subscriptions: the agents it names
-/// or whose conversation it is, and the services whose agents it reaches (a chat request
-/// waiting, or just taken). Computed once per event when the feed publishes it, so that only
-/// the subscriptions it may concern wake up: fan-out costs what is delivered, not
-/// subscriptions × events.
-///
-/// It is a superset of ``SubscriptionFilter``'s agent condition, which still decides every
-/// delivery: an event the feed holds no conversation state for concerns everyone.
+/// Whom a committed event concerns among agent-filtered subscriptions: the agents it names or
+/// whose conversation it is, and the services whose agents it reaches (a chat request waiting,
+/// or just taken). The one definition of an agent filter (``SubscriptionFilter`` decides with
+/// it), computed once per event when the feed publishes it, so that only the subscriptions it
+/// concerns wake up: fan-out costs what is delivered, not subscriptions × events.
 struct Audience: Sendable {
-    /// Concerns every subscription (its conversation's state is not known here).
+    /// The conversation's state was not known where it was computed: it may concern anyone.
     var everyone = false
     var agents: [String] = []
     var services: [String] = []
@@ -21,11 +18,23 @@ struct Audience: Sendable {
 }
 
 extension Audience {
-    /// The audience of `recorded`, from its data and the state of its conversation the write
-    /// left (`conversation`, when known).
+    /// The conversation whose state decides the audience of `recorded`, if any.
+    static func conversationId(of recorded: RecordedEvent) -> String? {
+        switch recorded.event {
+        case .messageSent(let e): e.conversationId
+        case .deliveryReported(let e): e.conversationId
+        case .messageSubmitted(let e): e.conversationId
+        case .inboundReceived(let e): e.conversationId
+        case .chatAccepted(let e): e.conversationId
+        case .chatEnded(let e): e.conversationId
+        default: nil
+        }
+    }
+
+    /// The audience of `recorded`, from its data and the state of its conversation
+    /// (`conversation`; ``everyone`` when it is not that conversation's or `nil`).
     init(of recorded: RecordedEvent, conversation: ConversationRecord?) {
         if recorded.stream.hasPrefix("agent:") { agents.append(String(recorded.stream.dropFirst(6))) }
-        let conversationId: String
         switch recorded.event {
         case .conversationOpened(let e):
             if let agent = e.agentId {
@@ -33,17 +42,10 @@ extension Audience {
             } else if let service = e.serviceId {
                 services.append(service)
             }
-            return
-        case .messageSent(let e): conversationId = e.conversationId
-        case .deliveryReported(let e): conversationId = e.conversationId
-        case .messageSubmitted(let e): conversationId = e.conversationId
-        case .inboundReceived(let e): conversationId = e.conversationId
-        case .chatAccepted(let e):
-            agents.append(e.agentId)
-            conversationId = e.conversationId
-        case .chatEnded(let e): conversationId = e.conversationId
-        default: return
+        case .chatAccepted(let e): agents.append(e.agentId)
+        default: break
         }
+        guard let conversationId = Self.conversationId(of: recorded) else { return }
         guard let conversation, conversation.conversationId == conversationId else {
             everyone = true
             return

@@ -397,14 +397,11 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                     // A live event's JSON comes from the feed, encoded once for every subscription.
                     let events = try recent ?? log.read(after: cursor, limit: limit).map { FeedEvent($0.recorded) }
                     try projections.read { view in
-                        // The agent's services as the filter sees them (the view holds every event here).
-                        let interest = try filter.agentId.map { Interest(agentId: $0, services: Set(try view.agent($0)?.services ?? [])) }
+                        let interest = try filter.interest(in: view)
                         for feedEvent in events {
                             let position = feedEvent.recorded.position
                             last = position
-                            // The audience, computed once per event, rules most events out without a look-up.
-                            if let interest, !feedEvent.audience.reaches(interest) { continue }
-                            guard try filter.matches(feedEvent, view: view) else { continue }
+                            guard try filter.matches(feedEvent, interest: interest, view: view) else { continue }
                             let unread = try filter.unread(after: feedEvent, view: view)
                             if !text.isEmpty { text.append(UInt8(ascii: "\n")) }
                             Self.appendEventNotification(position, unread: unread, subscription: quotedId, to: &text) {
@@ -431,10 +428,7 @@ public final class Session: Sendable, CommandOutcomeReceiver {
                 }
                 // An agent's subscription sleeps through events that cannot concern it.
                 // (When the agent's services cannot be read, it wakes for everything rather than miss any.)
-                let interest = filter.agentId.flatMap { agentId -> Interest? in
-                    guard let services = try? projections.read({ try $0.agent(agentId)?.services }) else { return nil }
-                    return Interest(agentId: agentId, services: Set(services ?? []))
-                }
+                let interest = (try? projections.read { try filter.interest(in: $0) }) ?? nil
                 if let skipped = await context.feed.wait(after: cursor, interest: interest), skipped > cursor {
                     cursor = skipped
                     state.withLockedValue { $0.subscriptions[id]?.cursor = skipped }

@@ -30,44 +30,28 @@ struct SubscriptionFilter: Sendable {
         try p.finish()
     }
 
-    /// Whether `event` passes, looking up conversation owners in `view` for agent filters
-    /// unless the feed already holds the conversation's state.
-    func matches(_ event: FeedEvent, view: some ProjectionReading) throws -> Bool {
+    /// The agent condition's interest as `view` holds it (the agent and its services), read once
+    /// for a batch of ``matches(_:interest:view:)``; `nil` without an agent condition.
+    func interest(in view: some ProjectionReading) throws -> Interest? {
+        guard let agentId else { return nil }
+        return Interest(agentId: agentId, services: Set(try view.agent(agentId)?.services ?? []))
+    }
+
+    /// Whether `event` passes; `interest` is ``interest(in:)`` of the same `view`.
+    func matches(_ event: FeedEvent, interest: Interest?, view: some ProjectionReading) throws -> Bool {
         let recorded = event.recorded
         if let types, !types.contains(recorded.type) { return false }
         if let conversationId, recorded.stream != Stream.conversation(conversationId) { return false }
-        if let agentId { return try concerns(agentId, recorded, known: event.conversation, view: view) }
-        return true
-    }
-
-    /// Whether an event is something agent `id`'s front end shows.
-    private func concerns(
-        _ id: String, _ recorded: RecordedEvent, known: ConversationRecord?, view: some ProjectionReading
-    ) throws -> Bool {
-        if recorded.stream.utf8.count == id.utf8.count + 6, recorded.stream.hasPrefix("agent:"), recorded.stream.hasSuffix(id) {
-            return true  // its own stream, `agent:ID`, without building the name
+        guard let interest else { return true }
+        var audience = event.audience
+        if audience.everyone {
+            // The feed had no state of its conversation: read it. One that is not there concerns
+            // only the agents the event itself names.
+            let conversation = try Audience.conversationId(of: recorded).flatMap { try view.conversation($0) }
+            audience = Audience(of: recorded, conversation: conversation)
+            if audience.everyone { return audience.agents.contains(interest.agentId) }
         }
-        let conversationId: String
-        switch recorded.event {
-        case .conversationOpened(let e):
-            if e.agentId == id { return true }
-            guard e.agentId == nil, let service = e.serviceId else { return false }
-            return try view.agent(id)?.services.contains(service) ?? false
-        case .messageSent(let e): conversationId = e.conversationId
-        case .deliveryReported(let e): conversationId = e.conversationId
-        case .messageSubmitted(let e): conversationId = e.conversationId
-        case .inboundReceived(let e): conversationId = e.conversationId
-        case .chatAccepted(let e):
-            if e.agentId == id { return true }
-            conversationId = e.conversationId
-        case .chatEnded(let e): conversationId = e.conversationId
-        default: return false
-        }
-        guard let conversation = try Self.conversation(conversationId, known: known, view: view) else { return false }
-        if conversation.agentId == id { return true }
-        let waitingOrJustTaken = conversation.status == .pending || recorded.type == .chatAccepted
-        guard waitingOrJustTaken, let service = conversation.serviceId else { return false }
-        return try view.agent(id)?.services.contains(service) ?? false
+        return audience.reaches(interest)
     }
 
     /// The agent's unread count to attach when `recorded` changes it.

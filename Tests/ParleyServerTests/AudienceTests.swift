@@ -58,8 +58,9 @@ struct AudienceTests {
         try engine.projections.read { view in
             for agent in ["alice", "bob", "nobody"] {
                 let filter = try SubscriptionFilter(Params(["agentId": .string(agent)]))
-                let interest = Interest(agentId: agent, services: Set(try view.agent(agent)?.services ?? []))
-                for event in feed where try filter.matches(event, view: view) {
+                let interest = try #require(try filter.interest(in: view))
+                #expect(interest.services == Set(try view.agent(agent)?.services ?? []))
+                for event in feed where try filter.matches(event, interest: interest, view: view) {
                     passed += 1
                     #expect(
                         event.audience.reaches(interest),
