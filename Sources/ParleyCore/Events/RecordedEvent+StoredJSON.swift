@@ -37,11 +37,9 @@ public enum StoredEventJSON {
                 member.string("role", actor.role)
                 member.integer("uid", actor.uid)
             }
-            try object.object(
-                "data",
-                throwing: { (data: inout JSONObjectWriter) throws(BinaryDecodingError) in
-                    try writeData(type, from: &reader, to: &data)
-                })
+            try object.object("data") { (data: inout JSONObjectWriter) throws(BinaryDecodingError) in
+                try writeData(type, from: &reader, to: &data)
+            }
             guard reader.isAtEnd else {
                 throw BinaryDecodingError(reason: "\(reader.remainingCount) unexpected trailing bytes")
             }

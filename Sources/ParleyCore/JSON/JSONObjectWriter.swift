@@ -65,14 +65,10 @@ public struct JSONObjectWriter {
         self.key(key)
         bytes.append(UInt8(ascii: "\""))
         for byte in value {
-            bytes.append(Self.hexDigit(byte >> 4))
-            bytes.append(Self.hexDigit(byte & 0x0F))
+            bytes.append(JSONNode.hexDigit(byte >> 4))
+            bytes.append(JSONNode.hexDigit(byte & 0x0F))
         }
         bytes.append(UInt8(ascii: "\""))
-    }
-
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Writes `"key":[…]` with one element per `count`, each written by `element` into the bytes.
@@ -88,8 +84,9 @@ public struct JSONObjectWriter {
         bytes.append(UInt8(ascii: "]"))
     }
 
-    /// Writes `"key":{…}`, the nested object filled by `members`, which may fail.
-    public mutating func object<E: Error>(_ key: StaticString, throwing members: (inout JSONObjectWriter) throws(E) -> Void)
+    /// Writes `"key":{…}`, the nested object filled by `members` (which may fail, or not: then
+    /// the call needs no `try`).
+    public mutating func object<E: Error>(_ key: StaticString, _ members: (inout JSONObjectWriter) throws(E) -> Void)
         throws(E)
     {
         self.key(key)
@@ -117,14 +114,6 @@ public struct JSONObjectWriter {
             JSONNode.writeQuoted(value, to: &bytes)
         }
         bytes.append(UInt8(ascii: "]"))
-    }
-
-    /// Writes `"key":{…}`, the nested object filled by `members`.
-    public mutating func object(_ key: StaticString, _ members: (inout JSONObjectWriter) -> Void) {
-        self.key(key)
-        var nested = JSONObjectWriter(continuing: &bytes)
-        members(&nested)
-        bytes = nested.finish()
     }
 
     /// Writes `"key":[…]` with one object per element, each filled by `member`.
