@@ -29,18 +29,18 @@ struct LogCommand: ParsableCommand {
             try runTool {
                 let log = try EventLog(path: DataDirectory(data).log, readOnly: true, mapSize: 64 << 20)
                 let json = EventJSON()
-                var output = FileHandle.standardOutput
-                var buffer = ""
-                try log.scan(after: after, until: until) { _, value in
-                    buffer += try json.line(try StoredEvent(decoding: value)) + "\n"
-                    if buffer.utf8.count > 1 << 16 {
-                        output.write(Data(buffer.utf8))
-                        buffer = ""
+                let output = FileHandle.standardOutput
+                var buffer: [UInt8] = []
+                // Each line written straight from the stored bytes, as log.read writes them.
+                try log.scan(after: after, until: until) { position, value in
+                    try json.append(storedValue: value, at: position, chain: true, to: &buffer)
+                    buffer.append(UInt8(ascii: "\n"))
+                    if buffer.count > 1 << 16 {
+                        output.write(Data(buffer))
+                        buffer.removeAll(keepingCapacity: true)
                     }
                 }
-                output.write(Data(buffer.utf8))
-                _ = output
-                output = FileHandle.standardOutput
+                output.write(Data(buffer))
             }
         }
     }
