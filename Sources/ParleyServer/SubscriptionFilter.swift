@@ -38,20 +38,19 @@ struct SubscriptionFilter: Sendable {
     }
 
     /// Whether `event` passes; `interest` is ``interest(in:)`` of the same `view`.
+    ///
+    /// Called for every event and subscription: it reads the event in place (a copy of the
+    /// recorded event would retain each of its strings) and rules on the audience first.
     func matches(_ event: FeedEvent, interest: Interest?, view: some ProjectionReading) throws -> Bool {
-        let recorded = event.recorded
-        if let types, !types.contains(recorded.type) { return false }
-        if let conversationId, recorded.stream != Stream.conversation(conversationId) { return false }
-        guard let interest else { return true }
-        var audience = event.audience
-        if audience.everyone {
-            // The feed had no state of its conversation: read it. One that is not there concerns
-            // only the agents the event itself names.
-            let conversation = try Audience.conversationId(of: recorded).flatMap { try view.conversation($0) }
-            audience = Audience(of: recorded, conversation: conversation)
-            if audience.everyone { return audience.agents.contains(interest.agentId) }
-        }
-        return audience.reaches(interest)
+        if let interest, !event.audience.everyone, !event.audience.reaches(interest) { return false }
+        if let types, !types.contains(event.recorded.type) { return false }
+        if let conversationId, event.recorded.stream != Stream.conversation(conversationId) { return false }
+        guard let interest, event.audience.everyone else { return true }
+        // The feed had no state of its conversation: read it. One that is not there concerns
+        // only the agents the event itself names.
+        let conversation = try Audience.conversationId(of: event.recorded).flatMap { try view.conversation($0) }
+        let audience = Audience(of: event.recorded, conversation: conversation)
+        return audience.everyone ? audience.agents.contains(interest.agentId) : audience.reaches(interest)
     }
 
     /// The agent's unread count to attach when `recorded` changes it.
