@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parleyd", targets: ["parleyd"]),
+        // The LD_PRELOAD recorder of tools/power-cut (libPowerCutShim.so); never linked into Parley.
+        .library(name: "PowerCutShim", type: .dynamic, targets: ["PowerCutShim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
@@ -91,7 +93,8 @@ let package = Package(
             dependencies: ["LMDB", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
-        // Kills parleyd and the offline tools at random moments and checks nothing acknowledged is lost (tools/crash-test).
+        // Kills parleyd and the offline tools at random moments and checks nothing acknowledged is lost
+        // (tools/crash-test); with the shim, also every power-cut state the kill allows (tools/power-cut).
         .executableTarget(
             name: "parley-crash-test",
             dependencies: [
@@ -100,6 +103,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Records, for tools/power-cut, every write to the data files that is not yet durable (C, LD_PRELOAD).
+        .target(name: "PowerCutShim", linkerSettings: [.linkedLibrary("dl")]),
         // libFuzzer's driver, declared for the fuzz build only (nothing linked).
         .systemLibrary(name: "CLibFuzzer"),
         // Line framing and request decoding under libFuzzer (tools/fuzz); a corpus replayer in normal builds.

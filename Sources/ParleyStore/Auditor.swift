@@ -61,11 +61,14 @@ public struct Auditor {
 
     let log: EventLog
     let projections: ProjectionDatabase?
+    let projectionsLeftOut: String?
 
     /// Creates an auditor of `log`, comparing `projections` when given.
-    public init(log: EventLog, projections: ProjectionDatabase?) {
+    /// - Parameter projectionsLeftOut: Why stored projections are not given, for the report's notes.
+    public init(log: EventLog, projections: ProjectionDatabase?, projectionsLeftOut: String? = nil) {
         self.log = log
         self.projections = projections
+        self.projectionsLeftOut = projectionsLeftOut
     }
 
     /// Runs every check, calling `progress` with the position reached now and then.
@@ -139,7 +142,9 @@ public struct Auditor {
                 "projections not compared: the stored ones are at position \(checkpoint), past the log's last event \(last)"
             )
         }
-        if replay.storedCheckpoint == nil { notes.append("projections not compared: there are no stored projections") }
+        if replay.storedCheckpoint == nil {
+            notes.append("projections not compared: \(projectionsLeftOut ?? "there are no stored projections")")
+        }
         let damaged = !chain.findings.isEmpty || chain.findingsLeftOff > 0 || replay.stoppedAt != nil
         let indexesChecked = !damaged && !cutShort
         if indexesChecked {

@@ -25,9 +25,9 @@ public enum Backup {
         if FileManager.default.fileExists(atPath: target.log) {
             throw StoreError.system(SystemError("backup into \(target.log)", code: EEXIST))
         }
-        // Projections of another format are left out: they are derived, and a daemon started
-        // on the copy rebuilds them from its log.
-        if FileManager.default.fileExists(atPath: source.projections),
+        // Projections of another format, or possibly torn by a system crash, are left out: they
+        // are derived, and a daemon started on the copy rebuilds them from its log.
+        if FileManager.default.fileExists(atPath: source.projections), UnsyncedMarker.distrust(of: source) == nil,
             let projections = try ProjectionDatabase.ifCurrentFormat(path: source.projections)
         {
             try place(target.projections) { try projections.environment.copy(to: $0, compact: true) }
@@ -42,17 +42,10 @@ public enum Backup {
         let partial = path + ".partial"
         unlink(partial)
         try write(partial)
-        try flush(partial)
+        try DurableFiles.sync(partial)
         guard rename(partial, path) == 0 else {
             throw StoreError.system(SystemError("rename \(partial)"))
         }
-        try flush((path as NSString).deletingLastPathComponent)
-    }
-
-    private static func flush(_ path: String) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw StoreError.system(SystemError("open \(path)")) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw StoreError.system(SystemError("fsync \(path)")) }
+        try DurableFiles.sync((path as NSString).deletingLastPathComponent)
     }
 }

@@ -84,7 +84,7 @@ public final class Engine: Sendable {
         log = try EventLog(
             path: DataDirectory(directory).log, readOnly: options.readOnly, mapSize: options.initialMapSize, upgraded: options.warning
         )
-        projections = try Self.openProjections(DataDirectory(directory).projections, options: options)
+        projections = try Self.openProjections(in: DataDirectory(directory), options: options)
         committedHead = Mutex(try log.head())
         if !options.readOnly {
             try openingCatchUp()
@@ -92,12 +92,20 @@ public final class Engine: Sendable {
         }
     }
 
-    /// Opens the projections; when writable, replaces a file LMDB refuses or that is truncated.
-    private static func openProjections(_ path: String, options: EngineOptions) throws -> ProjectionDatabase {
+    /// Opens the projections; when writable, replaces a file LMDB refuses, that is truncated, or
+    /// that a system crash may have torn (``UnsyncedMarker``), and marks them unsynced.
+    private static func openProjections(in directory: DataDirectory, options: EngineOptions) throws -> ProjectionDatabase {
+        let path = directory.projections
         func open() throws -> ProjectionDatabase {
             try ProjectionDatabase(path: path, readOnly: options.readOnly, mapSize: options.initialMapSize)
         }
         if options.readOnly { return try open() }
+        if let distrust = UnsyncedMarker.distrust(of: directory) {
+            options.warning("\(distrust); rebuilding them now")
+            unlink(path)
+            unlink(path + "-lock")
+        }
+        try UnsyncedMarker.set(in: directory)
         let reason: String
         do {
             return try open()
@@ -303,12 +311,13 @@ public final class Engine: Sendable {
         pendingBatches = 0
     }
 
-    /// Commits the pending projections and forces them to disk (they commit without fsync);
-    /// called at a clean shutdown.
+    /// Commits the pending projections, forces them to disk (they commit without fsync) and
+    /// removes the ``UnsyncedMarker``; called last, at a clean shutdown.
     public func flush() throws {
         guard !options.readOnly else { return }
         checkpointProjections()
         try projections.environment.sync(force: true)
+        try UnsyncedMarker.clear(in: DataDirectory(directory))
     }
 
     private func decideAndAppend(

@@ -37,8 +37,9 @@ public struct LogStatistics: Sendable, Encodable {
         }
         let projectionsPath = DataDirectory(directory).projections
         var checkpoint: UInt64?
-        // Another version's projections have no checkpoint to give: the daemon rebuilds them at its next start.
-        if FileManager.default.fileExists(atPath: projectionsPath),
+        // Another version's projections, or ones a system crash may have torn, have no checkpoint
+        // to give: the daemon rebuilds them at its next start.
+        if FileManager.default.fileExists(atPath: projectionsPath), UnsyncedMarker.distrust(of: DataDirectory(directory)) == nil,
             let projections = try ProjectionDatabase.ifCurrentFormat(path: projectionsPath)
         {
             checkpoint = try projections.read { try $0.checkpoint() }

@@ -32,11 +32,9 @@ public enum Rebuilder {
         }
         // The new file's own lock file replaces the old one, whose reader table described the old file.
         rename(scratch + "-lock", target + "-lock")
-        let fd = open(directory, O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+        try DurableFiles.sync(directory)
+        // Synced and in place: nothing a system crash could tear is left.
+        try UnsyncedMarker.clear(in: DataDirectory(directory))
         return applied
     }
 }

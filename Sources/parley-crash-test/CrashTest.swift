@@ -36,6 +36,12 @@ struct CrashTest: ParsableCommand {
     @Option(help: "Work directory (default: a new one under /tmp, removed when every check passes).") var work: String?
     @Option(help: "The parleyd executable (default: beside this one).") var parleyd: String?
     @Option(help: "The parley executable (default: beside this one).") var parley: String?
+    @Option(
+        help: ArgumentHelp(
+            "Power-cut mode: the recorder library (libPowerCutShim.so) to load into parleyd; after each kill, crash states are checked.",
+            valueName: "shim"))
+    var powerCut: String?
+    @Option(help: "Power-cut mode: crash states built and checked after each kill.") var statesPerKill = 4
 
     func run() throws {
         let started = Date()
@@ -51,6 +57,9 @@ struct CrashTest: ParsableCommand {
         let checker = LogChecker(directory: data)
         let daemon = Daemon(executables: executables, directory: data, logPath: work + "/parleyd.log")
         var findings: [String] = []
+        var powerCut = self.powerCut.map {
+            PowerCut(shim: $0, statesPerKill: statesPerKill, executables: executables, work: work, data: data)
+        }
         var audits = 0
         var daemonKills = 0
 
@@ -63,6 +72,7 @@ struct CrashTest: ParsableCommand {
 
         /// Start, retry what is pending, repeat a few acknowledged commands.
         func restart(round: Int) throws {
+            if let powerCut { daemon.environment = powerCut.recordingEnvironment() }
             let head = try daemon.start()
             if round > 0, head != checker.head.position {
                 findings.append("round \(round): the daemon's head \(head) is not the log's \(checker.head.position)")
@@ -103,6 +113,10 @@ struct CrashTest: ParsableCommand {
             load.wait()
             subscriber.wait()
             try check("after kill \(round + 1)")
+            if powerCut != nil {
+                let lastSeen = subscriber.state.withLock { $0.lastSeen }
+                findings += try powerCut?.checkStates(after: round + 1, ledger: ledger, subscriberLastSeen: lastSeen, generator: &generator) ?? []
+            }
             if findings.count > 20 { break }
         }
 
@@ -152,6 +166,14 @@ struct CrashTest: ParsableCommand {
                 + "lost \(checker.lost.count), duplicated \(checker.duplicated.count), findings \(findings.count), "
                 + String(format: "%.1f s, seed %llu", seconds, seed)
         )
+        if let cut = powerCut?.figures {
+            print(
+                "power-cut: \(findings.isEmpty ? "PASS" : "FAIL"): crash states \(cut.states) after \(daemonKills) kills, "
+                    + "pieces not yet durable \(cut.pendingPieces) (undone \(cut.revertedPieces)), files cut short \(cut.truncatedFiles), "
+                    + "projections rebuilt at start \(cut.rebuiltAtStart), journals ending mid-record \(cut.tornJournalTails), "
+                    + "lost \(checker.lost.count), findings \(findings.count)"
+            )
+        }
         if findings.isEmpty {
             if self.work == nil { try? FileManager.default.removeItem(atPath: work) }
         } else {

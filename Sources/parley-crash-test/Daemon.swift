@@ -18,14 +18,28 @@ struct Executables {
     }
 }
 
+extension Executables {
+    /// Runs `parley` to the end, its output appended to `output` (or dropped); returns the exit
+    /// status, a signal counting as 128 + signal.
+    func runParley(_ arguments: [String], output: String? = nil, environment: [String: String] = [:]) throws -> Int32 {
+        let child = try Child(parley, arguments, logPath: output, environment: environment)
+        let status = child.wait()
+        return child.process.terminationReason == .uncaughtSignal ? 128 + status : status
+    }
+}
+
 /// One child process, killed or stopped by the test.
 final class Child {
     let process = Process()
 
-    /// Starts `executable` with `arguments`; stdout and stderr go to `logPath` (appended).
-    init(_ executable: String, _ arguments: [String], logPath: String?) throws {
+    /// Starts `executable` with `arguments` and this process's environment plus `environment`;
+    /// stdout and stderr go to `logPath` (appended).
+    init(_ executable: String, _ arguments: [String], logPath: String?, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let logPath {
             if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -71,11 +85,14 @@ final class Daemon {
     private var child: Child?
 
     let logPath: String
+    /// Added to the daemon's environment at each start (the power-cut shim's settings).
+    var environment: [String: String] = [:]
 
-    init(executables: Executables, directory: String, logPath: String) {
+    init(executables: Executables, directory: String, logPath: String, environment: [String: String] = [:]) {
         self.executables = executables
         self.directory = directory
         self.logPath = logPath
+        self.environment = environment
         socketPath = directory + "/d.sock"
     }
 
@@ -87,7 +104,7 @@ final class Daemon {
         child = try Child(
             executables.parleyd,
             ["--data", directory, "--socket", socketPath, "--demo", "--log-level", "warning", "--slow-consumer-timeout", "600"],
-            logPath: logPath
+            logPath: logPath, environment: environment
         )
         let deadline = Date().addingTimeInterval(TimeInterval(LineClient.patience))
         while Date() < deadline {

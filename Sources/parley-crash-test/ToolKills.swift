@@ -29,11 +29,7 @@ struct ToolKills {
     }
 
     /// Runs `parley` to the end; returns the exit status (a signal counts as 128 + signal).
-    func runParley(_ arguments: [String]) throws -> Int32 {
-        let child = try Child(executables.parley, arguments, logPath: nil)
-        let status = child.wait()
-        return child.process.terminationReason == .uncaughtSignal ? 128 + status : status
-    }
+    func runParley(_ arguments: [String]) throws -> Int32 { try executables.runParley(arguments) }
 
     /// Runs `parley` and kills it after `delay` seconds (if still running); true when it was killed.
     func killParley(_ arguments: [String], after delay: Double) throws -> Bool {

@@ -98,8 +98,9 @@ struct AuditCommand: ParsableCommand {
                 let log = try EventLog(path: DataDirectory(options.data).log, readOnly: true, mapSize: 64 << 20)
                 let projectionsPath = DataDirectory(options.data).projections
                 var projections: ProjectionDatabase?
+                let distrust = UnsyncedMarker.distrust(of: DataDirectory(options.data))
                 do {
-                    projections = FileManager.default.fileExists(atPath: projectionsPath)
+                    projections = distrust == nil && FileManager.default.fileExists(atPath: projectionsPath)
                         ? try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20) : nil
                 } catch StoreError.incompatibleFormat(let found) {
                     // Written by another version: the daemon rebuilds them at its next start.
@@ -108,7 +109,7 @@ struct AuditCommand: ParsableCommand {
                     ))
                 }
                 let progress = ProgressLine("verify", total: try log.lastStoredPosition())
-                report = try Auditor(log: log, projections: projections).verify(expectedHead: expected, progress: progress.update)
+                report = try Auditor(log: log, projections: projections, projectionsLeftOut: distrust).verify(expectedHead: expected, progress: progress.update)
                 progress.finish()
             }
             guard let report else { throw ExitCode(2) }
