@@ -20,8 +20,8 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# One debug build (tests and executables together), then the whole suite, then 50 daemon kills,
-# (tools/power-cut is not in it yet: its long run has open findings on log.mdb, see the README).
+# One debug build (tests and executables together), then the whole suite, then 50 daemon kills.
+# tools/power-cut is not in it yet: its long run has open findings on log.mdb (see the README).
 # The suite's output also goes to .build/test-output.log; on failure tools/test-summary repeats
 # the failures, a crash and the tests that were running, where the tail of the output shows them.
 test: setup

@@ -18,16 +18,13 @@ struct Audience: Sendable {
 }
 
 extension Audience {
-    /// The conversation whose state decides the audience of `recorded`, if any.
+    /// The conversation whose state decides the audience of `recorded`, if any: the one it
+    /// concerns (``ParleyCore/Event/conversationId``), except for an opening, whose audience
+    /// its own data gives, and an ignored inbound, which reaches no agent subscription.
     static func conversationId(of recorded: RecordedEvent) -> String? {
         switch recorded.event {
-        case .messageSent(let e): e.conversationId
-        case .deliveryReported(let e): e.conversationId
-        case .messageSubmitted(let e): e.conversationId
-        case .inboundReceived(let e): e.conversationId
-        case .chatAccepted(let e): e.conversationId
-        case .chatEnded(let e): e.conversationId
-        default: nil
+        case .conversationOpened, .inboundIgnored: nil
+        default: recorded.event.conversationId
         }
     }
 
