@@ -42,6 +42,9 @@ static size_t directory_length;
 static const char *boot_id;
 /// Per descriptor: 0 untracked, else the file number; bit 0x80 set for O_DSYNC/O_SYNC.
 static unsigned char tracked[MAX_FDS];
+/// Per tracked descriptor opened write-only (LMDB's O_DSYNC meta descriptor): a read-only
+/// descriptor of the same file, to read the bytes a write overwrites; 0 when none.
+static int reader[MAX_FDS];
 
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_close)(int);
@@ -119,6 +122,7 @@ static uint64_t file_size(int fd) {
 static void opened(int fd, int flags) {
     if (fd < 0 || fd >= MAX_FDS || journal < 0) return;
     tracked[fd] = 0;
+    reader[fd] = 0;
     char link[64], path[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, path, sizeof path - 1);
@@ -130,6 +134,11 @@ static void opened(int fd, int flags) {
     if (!file) return;
     pthread_mutex_lock(&lock);
     tracked[fd] = (unsigned char)(file | ((flags & (O_DSYNC | O_SYNC)) ? 0x80 : 0));
+    if ((flags & O_ACCMODE) == O_WRONLY) {
+        int companion = real_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+        if (companion < 0) abort();  // without it the old bytes of its writes could not be read
+        reader[fd] = companion + 1;
+    }
     record('O', file, 0, file_size(fd), NULL, 0);
     pthread_mutex_unlock(&lock);
 }
@@ -156,12 +165,13 @@ static void before_write(int fd, uint64_t offset, size_t length) {
     unsigned char *old = calloc(length ? length : 1, 1);
     if (!old) abort();
     if (offset < size) {
+        int source = reader[fd] ? reader[fd] - 1 : fd;
         size_t want = size - offset < length ? (size_t)(size - offset) : length;
         size_t got = 0;
         while (got < want) {
-            ssize_t n = pread(fd, old + got, want - got, (off_t)(offset + got));
+            ssize_t n = pread(source, old + got, want - got, (off_t)(offset + got));
             if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
+            if (n <= 0) abort();  // zeros recorded as the old bytes would make false crash states
             got += (size_t)n;
         }
     }
@@ -221,7 +231,11 @@ int openat64(int dirfd, const char *path, int flags, ...) {
 
 int close(int fd) {
     init();
-    if (fd >= 0 && fd < MAX_FDS) tracked[fd] = 0;
+    if (fd >= 0 && fd < MAX_FDS) {
+        tracked[fd] = 0;
+        if (reader[fd]) real_close(reader[fd] - 1);
+        reader[fd] = 0;
+    }
     return real_close(fd);
 }
 
