@@ -35,7 +35,8 @@ public final class Environment: @unchecked Sendable {
     ///   - path: The data file path, or the directory path when `options.subdirectory` is set.
     ///   - options: Map size, limits and flags.
     /// - Throws: ``LMDBError`` from the failing `mdb_env_*` call, e.g. `.noSuchFile` for a
-    ///   missing directory or `.accessDenied` for missing permissions.
+    ///   missing directory or `.accessDenied` for missing permissions; `.invalid` also for a
+    ///   meta page whose page size LMDB would divide by (see `MetaPages`).
     public init(path: String, options: EnvironmentOptions = .init()) throws(LMDBError) {
         var created: OpaquePointer?
         try check(mdb_env_create(&created), "mdb_env_create")
@@ -49,13 +50,16 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_set_mapsize(env, options.mapSize), "mdb_env_set_mapsize")
             try check(mdb_env_set_maxdbs(env, MDB_dbi(clamping: options.maxDatabases)), "mdb_env_set_maxdbs")
             try check(mdb_env_set_maxreaders(env, UInt32(clamping: options.maxReaders)), "mdb_env_set_maxreaders")
+            try MetaPages.check(path: options.subdirectory ? path + "/data.mdb" : path)
             try check(
                 mdb_env_open(env, path, flags, mdb_mode_t(truncatingIfNeeded: options.fileMode)), "mdb_env_open")
             var dead: Int32 = 0
             try check(mdb_reader_check(env, &dead), "mdb_reader_check")
         } catch {
             mdb_env_close(env)
-            throw error
+            var named = error
+            named.file = String(path.split(separator: "/").last ?? Substring(path))
+            throw named
         }
         handle = env
         self.path = path

@@ -75,6 +75,8 @@ public struct LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
     public let code: Code
     /// The C function that failed, e.g. `"mdb_env_open"` or `"mdb_put"`.
     public let operation: String
+    /// The data file's name, when the error came from opening it (`"log.mdb"`).
+    public var file: String?
 
     /// Creates an error.
     ///
@@ -89,7 +91,7 @@ public struct LMDBError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The operation followed by LMDB's message for the code, e.g. `"mdb_put: MDB_MAP_FULL: …"`.
     public var description: String {
         let message = mdb_strerror(code.rawValue).map { String(cString: $0) } ?? "unknown error"
-        return "\(operation) failed: \(message) (code \(code.rawValue))"
+        return "\(operation)\(file.map { " of \($0)" } ?? "") failed: \(message) (code \(code.rawValue))"
     }
 
     /// Whether this is `MDB_MAP_FULL`, i.e. the map must be grown before retrying.
