@@ -20,8 +20,8 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# One debug build (tests and executables together), then the whole suite, then 50 daemon kills.
-# tools/power-cut is not in it yet: its long run has open findings on log.mdb (see the README).
+# One debug build (tests and executables together), then the whole suite, then 50 daemon kills,
+# 40 power-cut crash states and 100 damaged files (the short modes; --long for the full runs).
 # The suite's output also goes to .build/test-output.log; on failure tools/test-summary repeats
 # the failures, a crash and the tests that were running, where the tail of the output shows them.
 test: setup
@@ -29,6 +29,8 @@ test: setup
 	set -o pipefail; SWIFT_BACKTRACE=$(TEST_BACKTRACE) $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log \
 		|| { tools/test-summary .build/test-output.log; exit 1; }
 	PARLEY_CRASH_TEST_NO_BUILD=1 tools/crash-test
+	PARLEY_CRASH_TEST_NO_BUILD=1 tools/power-cut
+	PARLEY_CRASH_TEST_NO_BUILD=1 tools/damage
 
 # The suite under ThreadSanitizer and AddressSanitizer (separate build folders; slow; the
 # protocol fuzz test sends 20 000 lines instead of 100 000 there).

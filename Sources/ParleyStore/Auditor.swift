@@ -235,7 +235,7 @@ public struct Auditor {
             var until = min(from + Self.chunk, last, checked.through)
             if let damage = checked.firstDamage, damage <= until {
                 result.stoppedAt = damage
-                until = damage - 1
+                until = max(damage, 1) - 1  // a damaged key may read as position 0
             }
             guard until > from else { break }
             // One scratch transaction per chunk; a chunk that fills the map runs again, so its

@@ -1,4 +1,5 @@
 public import LMDB
+import ParleyCore
 
 /// Failures of the event log and projection store.
 public enum StoreError: Error, Sendable, CustomStringConvertible {
@@ -48,6 +49,26 @@ extension StoreError {
             default: false
             }
         case let error as LMDBError: [ENOSPC, EFBIG, EDQUOT].contains(error.code.rawValue)
+        default: false
+        }
+    }
+}
+
+extension StoreError {
+    /// Whether `error` means a file of the data directory is damaged or not in a format this build
+    /// reads (the offline tools' exit status 1), as opposed to a usage, permission or I/O failure.
+    public static func isDamage(_ error: any Error) -> Bool {
+        switch error {
+        // An event the projections cannot apply: the log is inconsistent (replay and rebuild do
+        // not check the chain; audit verify names the damaged event).
+        case is BinaryDecodingError, is ProjectionError: true
+        case let error as LMDBError: OpenChecks.isDamage(error)
+        case let error as StoreError:
+            switch error {
+            case .corrupt, .incompatibleFormat: true
+            case .storage(let error): OpenChecks.isDamage(error)
+            default: false
+            }
         default: false
         }
     }

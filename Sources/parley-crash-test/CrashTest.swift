@@ -7,12 +7,22 @@ import ParleyCore
 import Glibc
 #endif
 
-/// `parley-crash-test`: SIGKILLs a loaded `parleyd` at random moments and checks that nothing
-/// acknowledged is lost or duplicated; then kills `parley projections rebuild` and `parley backup`.
+/// `parley-crash-test`: the kill loop (the default), its power-cut mode, and the damaged-files test.
 @main
-struct CrashTest: ParsableCommand {
+struct CrashTestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-crash-test",
+        abstract: "Crash tests of Parley's storage: kills and power cuts (the default subcommand), damaged files.",
+        subcommands: [CrashTest.self, DamageTest.self],
+        defaultSubcommand: CrashTest.self
+    )
+}
+
+/// `parley-crash-test kills`: SIGKILLs a loaded `parleyd` at random moments and checks that nothing
+/// acknowledged is lost or duplicated; then kills `parley projections rebuild` and `parley backup`.
+struct CrashTest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kills",
         abstract: "Kill parleyd (and the offline tools) at random moments under load; check that nothing acknowledged is lost or duplicated.",
         discussion: """
             Each round: start parleyd, retry every unanswered command with its idempotency key, \

@@ -55,12 +55,41 @@ final class Child {
 
     var pid: Int32 { process.processIdentifier }
 
-    /// SIGKILL, then waits; true when the process died of the signal (not an earlier exit).
+    /// SIGKILL to the process and its children (an offline tool works in a child process), then
+    /// waits until they are dead; true when the process died of the signal (not an earlier exit).
     @discardableResult
     func kill() -> Bool {
+        let children = Self.children(of: pid)
+        for child in children { Glibc.kill(child, SIGKILL) }
         Glibc.kill(pid, SIGKILL)
         process.waitUntilExit()
+        // A killed child finishes at most the system call it is in; wait until it is gone.
+        for child in children { while Self.isAlive(child) { usleep(1_000) } }
         return process.terminationReason == .uncaughtSignal
+    }
+
+    /// Waits for the end, at most `seconds`; nil when the process is still running then.
+    func wait(atMost seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            if Date() > deadline { return nil }
+            usleep(2_000)
+        }
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// The direct children of `pid`, from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
+        return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// Whether `pid` exists and is not a zombie (a zombie runs no more code).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return !stat[close...].hasPrefix(") Z") && !stat[close...].hasPrefix(") X")
     }
 
     /// SIGTERM (a graceful stop), then waits; returns the exit status.

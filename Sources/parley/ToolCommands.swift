@@ -17,7 +17,7 @@ struct LogCommand: ParsableCommand {
             discussion: """
                 Each line is a recorded event as schemas/envelope.schema.json describes it, with
                 "hash" and "prevHash". Opens the log read-only, so it runs beside the daemon.
-                Exit status: 0, or 2 when the directory cannot be read.
+                Exit status: 0, 1 when the data directory is damaged (the message says where), 2 when it cannot be read.
                 Example: parley log dump --data ./data --after 100 --until 200
                 """
         )
@@ -76,7 +76,7 @@ struct AuditCommand: ParsableCommand {
                 --head N:HASH also checks that an earlier recorded head is still in the log (a
                 truncated tail is otherwise indistinguishable from a shorter log).
 
-                Exit status: 0 verified, 1 something was found, 2 usage or I/O error.
+                Exit status: 0 verified, 1 something was found (or the files are too damaged to read), 2 usage or I/O error.
                 """
         )
         @OptionGroup var options: DataOptions
@@ -201,7 +201,7 @@ struct ProjectionsCommand: ParsableCommand {
                 Refuses while a daemon holds the data directory. Builds into projections.mdb.rebuild
                 and renames it over projections.mdb only when complete, so an interrupted rebuild
                 leaves the old projections in place. The log is opened read-only.
-                Exit status: 0 rebuilt, 2 refused or failed.
+                Exit status: 0 rebuilt, 1 the log is damaged (run audit verify), 2 refused or failed.
                 """
         )
         @OptionGroup var options: DataOptions
@@ -238,7 +238,7 @@ struct BackupCommand: ParsableCommand {
             Writes PATH/log.mdb and PATH/projections.mdb with mdb_env_copy2 (compacting): each a
             consistent snapshot, the projections taken first so the copy's log is never behind
             them. PATH can be opened as a data directory. Refuses to overwrite an existing copy.
-            Exit status: 0, or 2 on failure.
+            Exit status: 0, 1 when the data directory is damaged, 2 on other failures.
             """
     )
     @OptionGroup var options: DataOptions

@@ -24,8 +24,12 @@ struct ToolFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Runs a tool's body, turning store and I/O errors into exit status 2 with a message.
+/// Runs an offline tool's body in a child process (see ``Containment``): a damaged file met
+/// (a store error saying so, or a crash of the reading process) is exit status 1 with a message,
+/// any other store or I/O error exit status 2.
 func runTool(_ body: () throws -> Void) throws {
+    let tool = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.joined(separator: " ")
+    Containment.enter(tool)
     do {
         try body()
     } catch let exit as ExitCode {
@@ -33,6 +37,9 @@ func runTool(_ body: () throws -> Void) throws {
     } catch let failure as ToolFailure {
         FileHandle.standardError.write(Data("parley: \(failure.description)\n".utf8))
         throw ExitCode(2)
+    } catch where StoreError.isDamage(error) {
+        FileHandle.standardError.write(Data("parley: \(tool): the data directory is damaged: \(error)\n".utf8))
+        throw ExitCode(1)
     } catch {
         FileHandle.standardError.write(Data("parley: \(error)\n".utf8))
         throw ExitCode(2)

@@ -117,6 +117,64 @@ struct StorageFaultDaemonTests {
         #expect(audit.status == 1, "\(audit.output)")
     }
 
+    /// A data directory with one sent message, the daemon stopped; returns its position.
+    static func directoryWithOneMessage(_ dir: TemporaryDirectory, text: String) async throws -> Int {
+        let daemon = try await DaemonProcess(directory: dir.path)
+        let client = try await TestClient.connect(path: daemon.socket)
+        try await client.result("agent.login", ["agentId": "alice", "state": "Ready"])
+        let sent = try await client.result("sms.send", [
+            "agentId": "alice", "serviceId": "support", "customerNumber": "+15556660002", "text": text,
+        ])
+        #expect(await daemon.stop() == 0)
+        return try #require(sent["position"] as? Int)
+    }
+
+    @Test("a meta page whose page size is zero: parleyd and the tools refuse log.mdb with MDB_INVALID instead of dividing by zero")
+    func zeroPageSizeRefused() async throws {
+        let dir = try TemporaryDirectory()
+        _ = try await Self.directoryWithOneMessage(dir, text: "page size")
+        let path = dir.path + "/log.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // mm_psize of both meta pages (pages 0 and 1 of 4 KiB), as a torn or zeroed meta write leaves it.
+        for meta in [0, 4096] { bytes.replaceSubrange(meta + 40..<meta + 44, with: [0, 0, 0, 0]) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let refused = try runTool(try DaemonProcess.executable(), ["--data", dir.path])
+        #expect(refused.status == 1, "\(refused.output)")
+        #expect(refused.output.contains("page size 0"), "\(refused.output)")
+        for tool in [["audit", "verify"], ["stats"], ["log", "dump"], ["backup", "--to", dir.path + "/copy"]] {
+            let run = try runTool(try parleyTool(), tool + ["--data", dir.path])
+            #expect(run.status == 1, "\(tool): \(run.output)")
+            #expect(run.output.contains("damaged") && run.output.contains("log.mdb"), "\(tool): \(run.output)")
+        }
+    }
+
+    @Test("an event whose stored length was changed to 2 GiB: audit verify's reading process crashes, and parley exits 1 saying the directory is damaged")
+    func crashWhileReadingIsContained() async throws {
+        let dir = try TemporaryDirectory()
+        let position = try await Self.directoryWithOneMessage(dir, text: "overlong")
+        let path = dir.path + "/log.mdb"
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // A leaf node is: data size (low, high 16 bits), flags, key size (8), then the key, the
+        // big-endian position. Every copy of the event's node gets a data size of about 2 GiB.
+        let key = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(position) >> (8 * (7 - $0))) }
+        var changed = 0
+        for node in stride(from: 0, to: bytes.count - 16, by: 2)
+        where bytes[node + 4] == 0 && bytes[node + 5] == 0 && bytes[node + 6] == 8 && bytes[node + 7] == 0
+            && Array(bytes[node + 8..<node + 16]) == key
+        {
+            bytes[node + 2] = 0xFF
+            bytes[node + 3] = 0x7F
+            changed += 1
+        }
+        #expect(changed > 0)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let audit = try runTool(try parleyTool(), ["audit", "verify", "--data", dir.path])
+        #expect(audit.status == 1, "\(audit.output)")
+        #expect(audit.output.contains("the data directory is damaged: the process reading it crashed"), "\(audit.output)")
+    }
+
     @Test("a missing data directory is created when its parent exists (mode 0750); a missing parent is refused")
     func missingDirectory() async throws {
         let dir = try TemporaryDirectory()
