@@ -107,14 +107,10 @@ let package = Package(
         .target(name: "PowerCutShim", linkerSettings: [.linkedLibrary("dl")]),
         // libFuzzer's driver, declared for the fuzz build only (nothing linked).
         .systemLibrary(name: "CLibFuzzer"),
-        // Line framing and request decoding under libFuzzer (tools/fuzz); a corpus replayer in normal builds.
+        // One libFuzzer target per parser, called directly (tools/fuzz); a corpus replayer in normal builds.
         .executableTarget(
             name: "parley-fuzz",
-            dependencies: [
-                "ParleyServer", "ParleyProtocol", "CLibFuzzer",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ],
+            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "CLibFuzzer"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),

@@ -12,12 +12,12 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     /// One line, or the notice that a line was too long or stalled.
     public typealias InboundOut = LineInput
 
+    /// The rules, without NIO (``LineFraming``).
+    private var framing: LineFraming
     /// The longest line passed on, in bytes without the terminator.
-    public let maxLineBytes: Int
+    public var maxLineBytes: Int { framing.maxLineBytes }
     /// How long a partial line may wait for its end (`nil`: forever).
     public let lineTimeout: TimeAmount?
-    private var discarding = false
-    private var scanned = 0
     /// The pending timeout of the current partial line.
     private var timer: Scheduled<Void>?
     /// Set on the event loop when the timer fired.
@@ -26,41 +26,31 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     /// Creates a decoder passing on lines of at most `maxLineBytes` bytes, each finished
     /// within `lineTimeout` of its first byte when one is given.
     public init(maxLineBytes: Int, lineTimeout: TimeAmount? = nil) {
-        self.maxLineBytes = maxLineBytes
+        framing = LineFraming(maxLineBytes: maxLineBytes)
         self.lineTimeout = lineTimeout
     }
 
     /// Passes on every complete line in `buffer`.
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if discarding || stalled?.value == true {
+        if framing.discarding || stalled?.value == true {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return .needMoreData
         }
-        let view = buffer.readableBytesView
-        let start = view.startIndex
-        if let newline = view[(start + scanned)...].firstIndex(of: UInt8(ascii: "\n")) {
-            var length = newline - start
-            scanned = 0
+        switch framing.step(buffer.readableBytesView) {
+        case .line(let line, let consumed):
             cancelTimer()
-            guard length <= maxLineBytes + 1 else { return tooLong(context: context, buffer: &buffer) }
-            var line = buffer.readBytes(length: length) ?? []
-            buffer.moveReaderIndex(forwardBy: 1)
-            if line.last == UInt8(ascii: "\r") {
-                line.removeLast()
-                length -= 1
-            }
-            guard length <= maxLineBytes else { return tooLong(context: context, buffer: &buffer) }
+            buffer.moveReaderIndex(forwardBy: consumed)
             context.fireChannelRead(wrapInboundOut(.line(line)))
             return .continue
+        case .tooLong:
+            return tooLong(context: context, buffer: &buffer)
+        case .needMoreData:
+            if buffer.readableBytes > 0 { startTimer(context: context) }
+            return .needMoreData
         }
-        scanned = view.count
-        if view.count > maxLineBytes + 1 { return tooLong(context: context, buffer: &buffer) }
-        if view.count > 0 { startTimer(context: context) }
-        return .needMoreData
     }
 
     private mutating func tooLong(context: ChannelHandlerContext, buffer: inout ByteBuffer) -> DecodingState {
-        discarding = true
         cancelTimer()
         buffer.moveReaderIndex(to: buffer.writerIndex)
         context.fireChannelRead(wrapInboundOut(.tooLong))
@@ -95,16 +85,14 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
     public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
         cancelTimer()
-        if discarding || stalled?.value == true {
-            buffer.moveReaderIndex(to: buffer.writerIndex)
-        } else if buffer.readableBytes > maxLineBytes + 1 {
-            _ = tooLong(context: context, buffer: &buffer)
-        } else if buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
-            let line = rest.last == UInt8(ascii: "\r") ? Array(rest.dropLast()) : rest
-            // Up to maxLineBytes + 1 bytes were kept in case the last was a "\r"; without it the line is too long.
-            guard line.count <= maxLineBytes else { return tooLong(context: context, buffer: &buffer) }
-            context.fireChannelRead(wrapInboundOut(.line(line)))
+        if stalled?.value != true, let last = framing.finish(buffer.readableBytesView) {
+            if case .line(let line, _) = last {
+                context.fireChannelRead(wrapInboundOut(.line(line)))
+            } else {
+                context.fireChannelRead(wrapInboundOut(.tooLong))
+            }
         }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
         return .needMoreData
     }
 }

@@ -41,30 +41,9 @@ enum OpenChecks {
             }
             previous = before.hash
         }
-        var expected = after + 1
-        try log.scan(after: after, until: head.position) { position, value in
-            guard position == expected else {
-                throw StoreError.corrupt(position: expected, reason: "the event is missing (the next one is at \(position))")
-            }
-            let stored: StoredEvent
-            do { stored = try StoredEvent(decoding: value) } catch {
-                throw StoreError.corrupt(position: position, reason: "the event does not decode (\(error))")
-            }
-            guard stored.recorded.position == position else {
-                throw StoreError.corrupt(position: position, reason: "the event says position \(stored.recorded.position)")
-            }
-            guard stored.prevHash == previous else {
-                throw StoreError.corrupt(position: position, reason: "prevHash does not match the previous event's hash")
-            }
-            guard StoredEvent.computedHash(of: value) == stored.hash else {
-                throw StoreError.corrupt(position: position, reason: "the hash does not match the event's bytes")
-            }
-            previous = stored.hash
-            expected += 1
-        }
-        guard expected == head.position + 1 else {
-            throw StoreError.corrupt(position: expected, reason: "the event is missing")
-        }
+        var chain = TailChainCheck(after: after, previous: previous)
+        try log.scan(after: after, until: head.position) { position, value in try chain.check(position: position, value: value) }
+        try chain.finish(head: head)
     }
 
     /// Whether an error met reading or updating the projections means they are damaged and
