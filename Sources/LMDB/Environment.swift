@@ -263,6 +263,18 @@ public final class Environment: @unchecked Sendable {
         try check(mdb_env_sync(handle, force ? 1 : 0), "mdb_env_sync")
     }
 
+    /// The reader slots in use now, by any process (this one's open read transactions included);
+    /// ``EnvironmentInfo/readersUsed`` is the most ever used at once, which never shrinks.
+    public func readersInUse() -> Int {
+        var lines = 0
+        _ = mdb_reader_list(handle, { _, context in
+            context?.assumingMemoryBound(to: Int.self).pointee += 1
+            return 0
+        }, &lines)
+        // The first line is the table's header ("pid thread txnid"), or "(no active readers)".
+        return max(0, lines - 1)
+    }
+
     /// Releases reader slots held by processes that no longer exist.
     ///
     /// - Returns: The number of stale slots cleared.

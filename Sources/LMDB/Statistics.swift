@@ -8,7 +8,8 @@ public struct EnvironmentInfo: Sendable, Equatable {
     public var lastTransactionID: Int
     /// The maximum number of reader slots.
     public var maxReaders: Int
-    /// The number of reader slots currently in use.
+    /// The reader slots ever used at once (LMDB's `me_numreaders`: it never shrinks; see
+    /// ``Environment/readersInUse()`` for the slots in use now).
     public var readersUsed: Int
     /// The database page size in bytes.
     public var pageSize: Int

@@ -19,8 +19,10 @@ public struct LogStatistics: Sendable, Encodable {
     /// Bytes of the log's map in use and its size.
     public var logMapUsedBytes: Int
     public var logMapSizeBytes: Int
-    /// LMDB reader slots in use on the log.
+    /// LMDB reader slots in use on the log now, by any process.
     public var logReaders: Int
+    /// The most reader slots ever in use at once on the log (since its lock file was made).
+    public var logReaderSlotsUsed: Int
 
     /// Reads the statistics of `directory` (read-only).
     public static func of(directory: String, progress: ((UInt64) -> Void)? = nil) throws -> LogStatistics {
@@ -50,7 +52,7 @@ public struct LogStatistics: Sendable, Encodable {
             events: count, eventsByType: byType, streams: streams.count, headPosition: try log.head().position,
             projectionsCheckpoint: checkpoint, logFileBytes: size(DataDirectory(directory).log),
             projectionsFileBytes: size(projectionsPath), logMapUsedBytes: (info.lastPageNumber + 1) * info.pageSize,
-            logMapSizeBytes: info.mapSize, logReaders: info.readersUsed
+            logMapSizeBytes: info.mapSize, logReaders: log.environment.readersInUse(), logReaderSlotsUsed: info.readersUsed
         )
     }
 }

@@ -276,7 +276,7 @@ struct StatsCommand: ParsableCommand {
             for (type, count) in stats.eventsByType.sorted(by: { $0.key < $1.key }) { print("  \(type): \(count)") }
             print("log file:     \(stats.logFileBytes) bytes; map \(stats.logMapUsedBytes) of \(stats.logMapSizeBytes) bytes used")
             print("projections:  \(stats.projectionsFileBytes) bytes")
-            print("readers:      \(stats.logReaders)")
+            print("readers:      \(stats.logReaders) in use, at most \(stats.logReaderSlotsUsed) at once so far")
         }
     }
 }

@@ -162,6 +162,17 @@ struct EnvironmentTests {
         }
     }
 
+    @Test func readersInUseCountsOpenReadTransactions() throws {
+        try withTemporaryDirectory { dir in
+            let env = try Environment(path: dir + "/data.mdb")
+            #expect(env.readersInUse() == 0)
+            let inside = try env.read { _ in env.readersInUse() }
+            #expect(inside == 1)
+            #expect(env.readersInUse() == 0)
+            #expect(env.info().readersUsed >= 1, "the most ever used does not shrink")
+        }
+    }
+
     @Test func openingMissingDirectoryThrows() throws {
         try withTemporaryDirectory { dir in
             let error = #expect(throws: LMDBError.self) {
