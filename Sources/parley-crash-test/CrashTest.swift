@@ -12,8 +12,8 @@ import Glibc
 struct CrashTestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-crash-test",
-        abstract: "Crash tests of Parley's storage: kills and power cuts (the default subcommand), damaged files.",
-        subcommands: [CrashTest.self, DamageTest.self],
+        abstract: "Crash tests of Parley's storage: kills and power cuts (the default subcommand), damaged files, a soak.",
+        subcommands: [CrashTest.self, DamageTest.self, SoakTest.self],
         defaultSubcommand: CrashTest.self
     )
 }

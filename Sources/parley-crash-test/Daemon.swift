@@ -148,6 +148,9 @@ final class Daemon {
         throw CrashTestFailure("parleyd did not answer within \(LineClient.patience) s; see \(logPath)")
     }
 
+    /// The running daemon's process id.
+    var pid: Int32? { child?.pid }
+
     /// SIGKILL; true when it was running until the signal.
     func kill() -> Bool {
         defer { child = nil }

@@ -75,9 +75,9 @@ final class LineClient {
         fd = -1
     }
 
-    /// Sends one line (a newline is added).
-    func send(_ line: String) throws {
-        let bytes = Array((line + "\n").utf8)
+    /// Sends one line (a newline is added unless `terminated` is false).
+    func send(_ line: String, terminated: Bool = true) throws {
+        let bytes = Array((terminated ? line + "\n" : line).utf8)
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
