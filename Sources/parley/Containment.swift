@@ -29,7 +29,45 @@ enum Containment {
             watchParent(fd)
             return
         }
-        guard let pid = spawnChild() else { return }  // cannot re-run: do the work here, uncontained
+        guard let first = runChild([:]) else { return }  // cannot re-run: do the work here, uncontained
+        guard case .crashed(let signal) = first else { exit(first.status) }
+        // audit verify reads both files: run it again on the log alone to say which is damaged.
+        if tool == "audit verify" {
+            damaged(tool, signal, "projections.mdb (or log.mdb); checking the log without the projections:")
+            guard let second = runChild([withoutProjectionsVariable: "1"]) else { exit(1) }
+            guard case .crashed(let again) = second else {
+                FileHandle.standardError.write(Data("parley: \(tool): projections.mdb is damaged; the log was read without it\n".utf8))
+                exit(max(1, second.status))
+            }
+            damaged(tool, again, "log.mdb, read without the projections")
+            exit(1)
+        }
+        damaged(tool, signal, "log.mdb or projections.mdb")
+        exit(1)
+    }
+
+    /// Set in the environment of a second `audit verify` child: leave the projections out.
+    static let withoutProjectionsVariable = "PARLEY_VERIFY_WITHOUT_PROJECTIONS"
+
+    /// How a child ended.
+    private enum End {
+        case exited(Int32)
+        case crashed(Int32)
+        case stopped(Int32)
+
+        /// The parent's exit status for it.
+        var status: Int32 {
+            switch self {
+            case .exited(let status): status
+            case .crashed: 1
+            case .stopped(let signal): 128 + signal
+            }
+        }
+    }
+
+    /// Runs the child with `variables` added to its environment and waits for it; nil when it cannot start.
+    private static func runChild(_ variables: [String: String]) -> End? {
+        guard let pid = spawnChild(variables) else { return nil }
         // Passed on to the child, which then ends as it would have alone.
         let forwarded = [SIGTERM, SIGHUP, SIGINT].map { signal in
             let source = DispatchSource.makeSignalSource(signal: signal)
@@ -39,22 +77,25 @@ enum Containment {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        _ = forwarded
+        for source in forwarded { source.cancel() }
         let signal = status & 0x7F
-        guard signal != 0 else { exit((status >> 8) & 0xFF) }
-        guard crashes.contains(signal) else { exit(128 + signal) }  // stopped, not crashed
+        if signal == 0 { return .exited((status >> 8) & 0xFF) }
+        return crashes.contains(signal) ? .crashed(signal) : .stopped(signal)
+    }
+
+    /// Says that reading `files` crashed the child with `signal`.
+    private static func damaged(_ tool: String, _ signal: Int32, _ files: String) {
         let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
         FileHandle.standardError.write(Data("""
             parley: \(tool): the data directory is damaged: the process reading it crashed (\(name), signal \(signal)). \
-            log.mdb or projections.mdb is damaged in its page structure, which LMDB does not check. \
+            The damage is in the page structure of \(files), which LMDB does not check. \
             Keep a copy of the directory for inspection and restore from a backup.
 
             """.utf8))
-        exit(1)
     }
 
     /// Starts this executable again with the same arguments, the pipe's read end as descriptor 3.
-    private static func spawnChild() -> pid_t? {
+    private static func spawnChild(_ variables: [String: String]) -> pid_t? {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return nil }
         for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
@@ -75,7 +116,7 @@ enum Containment {
         }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
-        let environment = ProcessInfo.processInfo.environment.merging([childVariable: String(watchedDescriptor)]) { $1 }
+        let environment = ProcessInfo.processInfo.environment.merging(variables.merging([childVariable: String(watchedDescriptor)]) { $1 }) { $1 }
         let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
         let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {

@@ -98,7 +98,11 @@ struct AuditCommand: ParsableCommand {
                 let log = try EventLog(path: DataDirectory(options.data).log, readOnly: true, mapSize: 64 << 20)
                 let projectionsPath = DataDirectory(options.data).projections
                 var projections: ProjectionDatabase?
-                let distrust = UnsyncedMarker.distrust(of: DataDirectory(options.data))
+                // Set by the parent when reading the projections crashed the first child (see Containment).
+                let crashed = ProcessInfo.processInfo.environment[Containment.withoutProjectionsVariable] != nil
+                let distrust = crashed
+                    ? "reading them crashed the process that read them: projections.mdb is damaged"
+                    : UnsyncedMarker.distrust(of: DataDirectory(options.data))
                 do {
                     projections = distrust == nil && FileManager.default.fileExists(atPath: projectionsPath)
                         ? try ProjectionDatabase(path: projectionsPath, readOnly: true, mapSize: 64 << 20) : nil

@@ -149,7 +149,7 @@ struct StorageFaultDaemonTests {
         }
     }
 
-    @Test("an event whose stored length was changed to 2 GiB: audit verify's reading process crashes, and parley exits 1 saying the directory is damaged")
+    @Test("an event whose stored length was changed to 2 GiB: audit verify's reading process crashes, and parley exits 1 saying log.mdb is damaged")
     func crashWhileReadingIsContained() async throws {
         let dir = try TemporaryDirectory()
         let position = try await Self.directoryWithOneMessage(dir, text: "overlong")
@@ -173,6 +173,8 @@ struct StorageFaultDaemonTests {
         let audit = try runTool(try parleyTool(), ["audit", "verify", "--data", dir.path])
         #expect(audit.status == 1, "\(audit.output)")
         #expect(audit.output.contains("the data directory is damaged: the process reading it crashed"), "\(audit.output)")
+        // Run again without the projections, it crashes again: the log is what is damaged.
+        #expect(audit.output.contains("The damage is in the page structure of log.mdb, read without the projections"), "\(audit.output)")
     }
 
     @Test("a missing data directory is created when its parent exists (mode 0750); a missing parent is refused")
