@@ -98,6 +98,19 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Opens an existing named database, or returns `nil` when the environment has none of that name.
+    ///
+    /// - Parameter name: The named database.
+    /// - Throws: ``LMDBError`` for any failure other than its absence.
+    public func existingDatabase(_ name: String) throws(LMDBError) -> Database? {
+        do {
+            return try openDatabase(name)
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
+
     /// Runs `body` in a read-only transaction (a consistent snapshot), then ends it.
     ///
     /// Synchronous. The transaction and every buffer obtained through it are valid only inside

@@ -9,7 +9,7 @@ import Glibc
 /// by zero (SIGFPE), and one that is not a power of two makes every later page offset wrong.
 /// This reads both meta pages as LMDB lays them out on 64-bit Linux (liblmdb 0.9) and refuses
 /// such a file with `MDB_INVALID` instead.
-enum MetaPages {
+public enum MetaPages {
     /// Where the fields lie in a meta page: a 16-byte page header, then `MDB_meta`.
     private static let flagsOffset = 10
     private static let magicOffset = 16
@@ -19,6 +19,9 @@ enum MetaPages {
     private static let metaFlag: UInt16 = 0x08
     private static let magic: UInt32 = 0xBEEF_C0DE
     private static let dataVersion: UInt32 = 1
+    /// `mm_last_pg` and `mm_txnid`.
+    private static let lastPageOffset = 136
+    private static let transactionOffset = 144
     /// LMDB's smallest and largest page sizes.
     private static let pageSizes: ClosedRange<UInt32> = 256...0x10000
 
@@ -37,9 +40,30 @@ enum MetaPages {
         }
     }
 
+    /// The bytes the newest commit references, `(mm_last_pg + 1) × page size` of the meta page
+    /// with the greater transaction id (the one `mdb_env_open` uses), read before LMDB maps the
+    /// file: a file shorter than that is truncated, and LMDB would fault reading past its end
+    /// (or fail to map a size a damaged meta page made absurd). `nil` when there is no file or
+    /// no meta page to read (`mdb_env_open` then says why).
+    public static func committedBytes(path: String) -> UInt64? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard let first = try? read(fd, at: 0), let size = try? pageSize(of: first, which: 0),
+            let second = try? read(fd, at: off_t(size)), second.count >= transactionOffset + 8
+        else { return nil }
+        func integer(_ bytes: [UInt8], _ offset: Int) -> UInt64 {
+            (0..<8).reduce(UInt64.zero) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+        }
+        let newest = integer(second, transactionOffset) > integer(first, transactionOffset) ? second : first
+        let (pages, overflow) = integer(newest, lastPageOffset).addingReportingOverflow(1)
+        let (bytes, tooLarge) = pages.multipliedReportingOverflow(by: UInt64(size))
+        return overflow || tooLarge ? .max : bytes
+    }
+
     /// The page size a meta page records, or `nil` when the bytes are no meta page (or too few).
     private static func pageSize(of bytes: [UInt8], which: Int) throws(LMDBError) -> UInt32? {
-        guard bytes.count >= pageSizeOffset + 4 else { return nil }
+        guard bytes.count >= transactionOffset + 8 else { return nil }
         func integer<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
             (0..<MemoryLayout<T>.size).reduce(T.zero) { $0 | T(bytes[offset + $1]) << (8 * $1) }
         }
@@ -55,7 +79,7 @@ enum MetaPages {
 
     /// Up to one meta page's leading bytes at `offset` (fewer at the end of the file).
     private static func read(_ fd: Int32, at offset: off_t) throws(LMDBError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 64)
+        var bytes = [UInt8](repeating: 0, count: transactionOffset + 8)
         var got = 0
         while got < bytes.count {
             let n = bytes[got...].withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset + off_t(got)) }

@@ -32,6 +32,10 @@ public final class EventLog: Sendable {
     ///   - upgraded: Told, in a sentence, when a writable open upgrades a log of ``previousFormat``.
     /// - Throws: ``StoreError`` if it cannot be opened or is not a Parley log.
     public init(path: String, readOnly: Bool, mapSize: Int, upgraded: (String) -> Void = { _ in }) throws(StoreError) {
+        // Before LMDB maps the file: it would fault on a page past the end of a truncated file.
+        if let truncated = OpenChecks.truncation(path: path) {
+            throw StoreError.corrupt(position: nil, reason: truncated)
+        }
         do {
             environment = try Environment(
                 path: path, options: EnvironmentOptions(mapSize: mapSize, maxDatabases: 8, readOnly: readOnly)
@@ -39,19 +43,32 @@ public final class EventLog: Sendable {
         } catch {
             throw StoreError.storage(error)
         }
-        // Before any page is read: LMDB would fault on a page past the end of a truncated file.
-        if let truncated = OpenChecks.truncation(of: environment, path: path) {
-            throw StoreError.corrupt(position: nil, reason: truncated)
-        }
+        // The databases are created only in a new file: one missing beside the others means the
+        // file is damaged, and creating it empty would lose what it held (the idempotency index).
+        var found: [String: Database] = [:]
         do {
-            events = try environment.openDatabase("events", create: !readOnly)
-            idempotency = try environment.openDatabase("idempotency", create: !readOnly)
-            meta = try environment.openDatabase("meta", create: !readOnly)
+            for name in Self.databases {
+                found[name] = try environment.existingDatabase(name)
+            }
+            if found.isEmpty, !readOnly {
+                for name in Self.databases { found[name] = try environment.openDatabase(name, create: true) }
+            }
         } catch {
             throw StoreError.storage(error)
         }
+        let missing = Self.databases.filter { found[$0] == nil }
+        guard let events = found["events"], let idempotency = found["idempotency"], let meta = found["meta"] else {
+            let what = missing.map { "\"\($0)\"" }.joined(separator: ", ")
+            throw StoreError.corrupt(position: nil, reason: "log.mdb has no \(what) database: it is damaged or not a Parley log")
+        }
+        self.events = events
+        self.idempotency = idempotency
+        self.meta = meta
         try checkFormat(readOnly: readOnly, upgraded: upgraded)
     }
+
+    /// The named databases of a log.
+    private static let databases = ["events", "idempotency", "meta"]
 
     private func checkFormat(readOnly: Bool, upgraded: (String) -> Void) throws(StoreError) {
         let found: String?
@@ -63,6 +80,10 @@ public final class EventLog: Sendable {
         } else if let found {
             guard found == Self.format else { throw StoreError.incompatibleFormat(found: found) }
         } else if !readOnly {
+            // A new log is marked with its format; a log holding events without a format mark is damaged.
+            guard try lastStoredPosition() == 0 else {
+                throw StoreError.corrupt(position: nil, reason: "log.mdb holds events but no format mark: its meta database is damaged")
+            }
             do {
                 try environment.write { txn in try txn.put(meta, key: Key.of("format"), value: Key.of(Self.format)) }
             } catch { throw StoreError.wrap(error) }
@@ -133,6 +154,11 @@ public final class EventLog: Sendable {
                 var seen = 0
                 while let current = entry, seen < chunk {
                     let position = Self.position(of: current.key)
+                    // LMDB keeps keys in order; a damaged B-tree may not, and would make this loop forever.
+                    guard position > next else {
+                        throw StoreError.corrupt(
+                            position: position, reason: "the log's keys are out of order (\(position) after \(next)): its B-tree is damaged")
+                    }
                     guard position <= until else { break }
                     try body(position, current.value)
                     next = position

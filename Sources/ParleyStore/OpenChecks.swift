@@ -12,15 +12,15 @@ enum OpenChecks {
     static let tailWindow: UInt64 = 1024
 
     /// Why the file at `path` is shorter than the pages its last commit references, or `nil`
-    /// when it is whole. LMDB would fault (SIGBUS) reading past the end of a truncated file.
-    static func truncation(of environment: Environment, path: String) -> String? {
-        let info = environment.info()
-        let needed = (info.lastPageNumber + 1) * info.pageSize
+    /// when it is whole. Checked before LMDB maps the file: it would fault (SIGBUS) reading past
+    /// the end of a truncated file, and fail to map the size a damaged meta page may claim.
+    static func truncation(path: String) -> String? {
+        guard let needed = MetaPages.committedBytes(path: path) else { return nil }
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
-        let size = Int(status.st_size)
+        let size = UInt64(status.st_size)
         guard size < needed else { return nil }
-        return "\((path as NSString).lastPathComponent) is truncated: \(size) bytes, but its last commit references \(needed) bytes"
+        return "\((path as NSString).lastPathComponent) is truncated, or its meta page damaged: \(size) bytes, but its last commit references \(needed) bytes"
     }
 
     /// Whether an LMDB error at open means the file is damaged or not an LMDB file

@@ -20,6 +20,9 @@ public final class ProjectionDatabase: Sendable {
     ///   ``StoreError/incompatibleFormat(found:)`` when opened read-only and written in another
     ///   format (its tables may differ; the daemon rebuilds such projections at open).
     public init(path: String, readOnly: Bool, mapSize: Int) throws(StoreError) {
+        if let truncated = OpenChecks.truncation(path: path) {
+            throw StoreError.corrupt(position: nil, reason: truncated)
+        }
         do {
             environment = try Environment(
                 path: path,
@@ -28,19 +31,26 @@ public final class ProjectionDatabase: Sendable {
         } catch {
             throw StoreError.storage(error)
         }
-        if let truncated = OpenChecks.truncation(of: environment, path: path) {
-            throw StoreError.corrupt(position: nil, reason: truncated)
-        }
         do {
-            var databases: [Database] = []
+            // Tables are created only in a new file: one missing beside others means damage
+            // (the daemon then rebuilds the projections), not an empty table to fill.
+            var found: [Table: Database] = [:]
             for table in Table.allCases {
-                databases.append(try environment.openDatabase(table.name, create: !readOnly))
-                if readOnly, table == .meta, let meta = databases.first {
-                    let found = try environment.read { txn in try Self.storedFormat(in: txn, meta: meta) }
-                    guard found == Self.format else { throw StoreError.incompatibleFormat(found: found ?? "none") }
-                }
+                found[table] = try environment.existingDatabase(table.name)
             }
-            self.databases = databases
+            if found.isEmpty, !readOnly {
+                for table in Table.allCases { found[table] = try environment.openDatabase(table.name, create: true) }
+            }
+            if readOnly, let meta = found[.meta] {
+                let format = try environment.read { txn in try Self.storedFormat(in: txn, meta: meta) }
+                guard format == Self.format else { throw StoreError.incompatibleFormat(found: format ?? "none") }
+            }
+            let missing = Table.allCases.filter { found[$0] == nil }
+            guard missing.isEmpty else {
+                let what = missing.map { "\"\($0.name)\"" }.joined(separator: ", ")
+                throw StoreError.corrupt(position: nil, reason: "projections.mdb has no \(what) table: it is damaged")
+            }
+            self.databases = Table.allCases.compactMap { found[$0] }
         } catch let error as StoreError {
             throw error
         } catch let error as LMDBError {

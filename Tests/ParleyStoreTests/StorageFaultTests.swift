@@ -190,6 +190,40 @@ struct StorageFaultTests {
         #expect(head > 1024 + early)
     }
 
+    @Test("a log whose idempotency index is gone is refused, not given a new empty one; projections missing a table are rebuilt")
+    func missingDatabasesAreDamage() throws {
+        let dir = try TemporaryDirectory()
+        do {
+            let engine = try openEngine(dir.path)
+            try run(engine, scenarioCommands)
+        }
+        do {
+            let projections = try Environment(
+                path: dir.child(Engine.projectionsFile), options: EnvironmentOptions(maxDatabases: Table.allCases.count + 1))
+            let agents = try projections.openDatabase(Table.agents.name)
+            try projections.write { txn in try txn.drop(agents) }
+        }
+        let warnings = Warnings()
+        do { _ = try openEngine(dir.path, warnings: warnings) }
+        #expect(warnings.all.contains { $0.contains("has no \"agents\" table") }, "\(warnings.all)")
+
+        do {
+            let log = try Environment(path: dir.child(Engine.logFile), options: EnvironmentOptions(maxDatabases: 8))
+            let index = try log.openDatabase("idempotency")
+            try log.write { txn in try txn.drop(index) }
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: dir.child(Engine.logFile)))
+        for readOnly in [false, true] {
+            do {
+                _ = try openEngine(dir.path, readOnly: readOnly)
+                Issue.record("a log without its idempotency index was opened (read-only: \(readOnly))")
+            } catch StoreError.corrupt(nil, let reason) {
+                #expect(reason.contains("\"idempotency\""), "\(reason)")
+            }
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.child(Engine.logFile))) == before, "the log was not modified")
+    }
+
     @Test("a truncated log file is refused at open instead of faulting on a missing page")
     func truncatedLogRefused() throws {
         let dir = try TemporaryDirectory()
