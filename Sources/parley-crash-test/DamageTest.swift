@@ -83,13 +83,15 @@ struct DamageTest: ParsableCommand {
                 findings.append("\(context): the file is kept in \(work)/finding-\(index + 1)")
             }
             if findings.count > 40 { break }
+            if (index + 1) % 100 == 0 {
+                print("damage: \(index + 1) files, findings \(findings.count), \(String(format: "%.0f s", Date().timeIntervalSince(started)))")
+                tally.print()
+                fflush(nil)
+            }
         }
 
         for finding in findings.prefix(50) { print("FINDING  \(finding)") }
-        for (tool, outcomes) in tally.outcomes.sorted(by: { $0.key < $1.key }) {
-            let counts = outcomes.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-            print("damage: \(tool): \(counts)")
-        }
+        tally.print()
         let byFile = tally.files.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         print(
             "damage: \(findings.isEmpty ? "PASS" : "FAIL"): mutated files \(tally.files.values.reduce(0, +)) (\(byFile)), "
@@ -109,6 +111,14 @@ struct DamageTest: ParsableCommand {
         var outcomes: [String: [String: Int]] = [:]
         var files: [String: Int] = [:]
         mutating func count(_ tool: String, _ outcome: Outcome) { outcomes[tool, default: [:]][outcome.label, default: 0] += 1 }
+
+        /// One line per tool: how its runs ended.
+        func print() {
+            for (tool, ends) in outcomes.sorted(by: { $0.key < $1.key }) {
+                let counts = ends.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                Swift.print("damage: \(tool): \(counts)")
+            }
+        }
     }
 
     /// How one run ended.
