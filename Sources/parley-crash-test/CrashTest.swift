@@ -43,9 +43,7 @@ struct CrashTest: ParsableCommand {
     @Option(help: "Least milliseconds of load before a kill.") var minLoadMs = 20
     @Option(help: "Most milliseconds of load before a kill.") var maxLoadMs = 250
     @Option(help: "Random seed (printed; default from the clock).") var seed: UInt64?
-    @Option(help: "Work directory (default: a new one under /tmp, removed when every check passes).") var work: String?
-    @Option(help: "The parleyd executable (default: beside this one).") var parleyd: String?
-    @Option(help: "The parley executable (default: beside this one).") var parley: String?
+    @OptionGroup var common: RunOptions
     @Option(
         help: ArgumentHelp(
             "Power-cut mode: the recorder library (libPowerCutShim.so) to load into parleyd; after each kill, crash states are checked.",
@@ -57,9 +55,9 @@ struct CrashTest: ParsableCommand {
         let started = Date()
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
         var generator = SplitMix64(seed: seed)
-        let work = try self.work ?? Self.temporaryDirectory()
+        let work = try common.workDirectory()
         let data = work + "/data"
-        let executables = Executables.locate(parleyd: parleyd, parley: parley)
+        let executables = common.executables
         print("crash-test: seed \(seed), \(kills) kills, \(clients) clients, work directory \(work)")
 
         let ledger = Ledger()
@@ -184,12 +182,7 @@ struct CrashTest: ParsableCommand {
                     + "lost \(checker.lost.count), findings \(findings.count)"
             )
         }
-        if findings.isEmpty {
-            if self.work == nil { try? FileManager.default.removeItem(atPath: work) }
-        } else {
-            print("crash-test: the work directory \(work) is kept (parleyd.log, data/)")
-            throw ExitCode(1)
-        }
+        try common.finish("crash-test", passed: findings.isEmpty, work: work, holding: "parleyd.log, data/")
     }
 
     /// A new directory with a short path (the socket path must fit in 108 bytes), mode 0700.

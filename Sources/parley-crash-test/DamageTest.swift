@@ -29,9 +29,7 @@ struct DamageTest: ParsableCommand {
     @Option(help: "Mutated files to try.") var files = 100
     @Option(help: "Commands in the data directory the files are mutated from.") var commands = 600
     @Option(help: "Random seed (printed; default from the clock).") var seed: UInt64?
-    @Option(help: "Work directory (default: a new one under /tmp, removed when every check passes).") var work: String?
-    @Option(help: "The parleyd executable (default: beside this one).") var parleyd: String?
-    @Option(help: "The parley executable (default: beside this one).") var parley: String?
+    @OptionGroup var common: RunOptions
     @Option(help: "Seconds a tool may run on one file before it counts as hung: a hang detector, far beyond any real run.")
     var patience = 300.0
 
@@ -39,8 +37,8 @@ struct DamageTest: ParsableCommand {
         let started = Date()
         let seed = self.seed ?? UInt64(Date().timeIntervalSince1970 * 1000)
         var generator = SplitMix64(seed: seed)
-        let work = try self.work ?? CrashTest.temporaryDirectory()
-        let executables = Executables.locate(parleyd: parleyd, parley: parley)
+        let work = try common.workDirectory()
+        let executables = common.executables
         print("damage: seed \(seed), \(files) files, work directory \(work)")
         let source = work + "/source"
         let head = try Self.seed(source, commands: commands, executables: executables, work: work)
@@ -98,12 +96,7 @@ struct DamageTest: ParsableCommand {
                 + "tool runs \(tally.outcomes.filter { $0.key != "parleyd" }.values.flatMap(\.values).reduce(0, +)), "
                 + "findings \(findings.count), " + String(format: "%.1f s, seed %llu", Date().timeIntervalSince(started), seed)
         )
-        if findings.isEmpty {
-            if self.work == nil { try? FileManager.default.removeItem(atPath: work) }
-        } else {
-            print("damage: the work directory \(work) is kept")
-            throw ExitCode(1)
-        }
+        try common.finish("damage", passed: findings.isEmpty, work: work)
     }
 
     /// How each tool ended, by tool.

@@ -32,14 +32,12 @@ struct SoakTest: ParsableCommand {
     @Option(help: "Minutes of warm-up left out of the comparison.") var warmup = 2.0
     @Option(help: "Sending connections (one agent each).") var agents = 4
     @Option(help: "Minutes between a backup and an audit beside the load.") var maintenance = 5.0
-    @Option(help: "Work directory (default: a new one under /tmp, removed when the run passes).") var work: String?
-    @Option(help: "The parleyd executable (default: beside this one).") var parleyd: String?
-    @Option(help: "The parley executable (default: beside this one).") var parley: String?
+    @OptionGroup var common: RunOptions
 
     func run() throws {
-        let work = try self.work ?? CrashTest.temporaryDirectory()
+        let work = try common.workDirectory()
         let data = work + "/data"
-        let executables = Executables.locate(parleyd: parleyd, parley: parley)
+        let executables = common.executables
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let daemon = Daemon(executables: executables, directory: data, logPath: work + "/parleyd.log")
         _ = try daemon.start()
@@ -95,12 +93,7 @@ struct SoakTest: ParsableCommand {
                 + "(events \(totals.events)), subscriptions \(load.subscriptions()), lost \(checker.lost.count), "
                 + "duplicated \(checker.duplicated.count), findings \(findings.count)"
         )
-        if findings.isEmpty {
-            if self.work == nil { try? FileManager.default.removeItem(atPath: work) }
-        } else {
-            print("soak: the work directory \(work) is kept")
-            throw ExitCode(1)
-        }
+        try common.finish("soak", passed: findings.isEmpty, work: work)
     }
 }
 
