@@ -6,8 +6,13 @@ public import UnixSignals
 
 /// How the daemon serves: its socket, limits, roles, timeouts and the optional simulator.
 public struct DaemonConfiguration: Sendable {
-    /// The Unix socket to listen on.
+    /// The Unix socket to listen on (for an activated socket, the path it is bound to).
     public var socketPath: String
+    /// The mode and group given to the socket the daemon creates.
+    public var socketAccess: SocketAccess
+    /// A socket passed by the service manager, listened on instead of creating `socketPath`;
+    /// the daemon then neither changes its mode nor removes it.
+    public var activatedSocket: ActivatedSocket?
     /// Enforced limits.
     public var limits: ServerLimits
     /// Role grants.
@@ -31,9 +36,12 @@ public struct DaemonConfiguration: Sendable {
         socketPath: String, policy: RolePolicy, limits: ServerLimits = ServerLimits(),
         slowConsumerTimeout: Duration = .seconds(10), slowConsumerGrace: Duration = .seconds(30),
         lineTimeout: Duration = .seconds(30), carrierSimulator: CarrierSimulator.Configuration? = nil,
-        shutdownSignals: [UnixSignal] = [], checkpointInterval: Duration = .milliseconds(20)
+        shutdownSignals: [UnixSignal] = [], checkpointInterval: Duration = .milliseconds(20),
+        socketAccess: SocketAccess = SocketAccess(), activatedSocket: ActivatedSocket? = nil
     ) {
-        self.socketPath = socketPath
+        self.socketPath = activatedSocket?.path ?? socketPath
+        self.socketAccess = socketAccess
+        self.activatedSocket = activatedSocket
         self.policy = policy
         self.limits = limits
         self.slowConsumerTimeout = slowConsumerTimeout
@@ -70,7 +78,10 @@ public final class Daemon: Sendable {
         )
         // Services shut down in reverse order: the writer, first here, stops last.
         var services: [any Service] = [
-            writer, SocketServer(context: context, socketPath: configuration.socketPath, ready: ready),
+            writer, SocketServer(
+                context: context, socketPath: configuration.socketPath, access: configuration.socketAccess,
+                activated: configuration.activatedSocket, ready: ready
+            ),
         ]
         if let simulator = configuration.carrierSimulator {
             services.append(CarrierSimulator(context: context, configuration: simulator))

@@ -23,13 +23,22 @@ public final class SocketServer: Service, Sendable {
 
     private let context: ServerContext
     private let path: String
+    private let access: SocketAccess
+    private let activated: ActivatedSocket?
     private let sessions = Mutex<[ObjectIdentifier: Session]>([:])
     private let ready: (@Sendable () -> Void)?
 
-    /// Creates a server on `path`; `ready` is called once the socket accepts connections.
-    public init(context: ServerContext, socketPath: String, ready: (@Sendable () -> Void)? = nil) {
+    /// Creates a server that creates its socket at `socketPath` with `access`, or listens on
+    /// `activated`, a socket passed by the service manager; `ready` is called once the socket
+    /// accepts connections.
+    public init(
+        context: ServerContext, socketPath: String, access: SocketAccess = SocketAccess(),
+        activated: ActivatedSocket? = nil, ready: (@Sendable () -> Void)? = nil
+    ) {
         self.context = context
-        path = socketPath
+        path = activated?.path ?? socketPath
+        self.access = access
+        self.activated = activated
         self.ready = ready
     }
 
@@ -37,19 +46,32 @@ public final class SocketServer: Service, Sendable {
     public func run() async throws {
         let maxLine = context.limits.maxLineBytes
         let lineTimeout = TimeAmount.milliseconds(Int64(context.lineTimeout / .milliseconds(1)))
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 256)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine, lineTimeout: lineTimeout)))
-                    let intake = CommandIntake()
-                    try channel.pipeline.syncOperations.addHandler(intake)
-                    let wrapped = try NIOAsyncChannel<LineInput, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    return Accepted(async: wrapped, channel: channel, intake: NIOLoopBound(intake, eventLoop: channel.eventLoop))
-                }
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).serverChannelOption(.backlog, value: 256)
+        let initializer: @Sendable (any Channel) -> EventLoopFuture<Accepted> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLine, lineTimeout: lineTimeout)))
+                let intake = CommandIntake()
+                try channel.pipeline.syncOperations.addHandler(intake)
+                let wrapped = try NIOAsyncChannel<LineInput, ByteBuffer>(wrappingChannelSynchronously: channel)
+                return Accepted(async: wrapped, channel: channel, intake: NIOLoopBound(intake, eventLoop: channel.eventLoop))
             }
-        chmod(path, 0o660)
-        context.logger.info("listening", metadata: ["socket": "\(path)"])
+        }
+        let server: NIOAsyncChannel<Accepted, Never>
+        if let activated {
+            server = try await bootstrap.bind(activated.descriptor, childChannelInitializer: initializer)
+        } else {
+            server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false, childChannelInitializer: initializer)
+            do {
+                try access.apply(to: path)
+            } catch {
+                try? await server.channel.close()
+                unlink(path)
+                throw error
+            }
+        }
+        context.logger.info("listening", metadata: [
+            "socket": "\(path)", "socket.activated": "\(activated != nil)",
+        ])
         ready?()
         let serverChannel = server.channel
         try await withGracefulShutdownHandler {
@@ -64,7 +86,8 @@ public final class SocketServer: Service, Sendable {
             serverChannel.close(promise: nil)
             Task { await self.shutDown() }
         }
-        unlink(path)
+        // An activated socket belongs to the service manager, which keeps it listening for the next start.
+        if activated == nil { unlink(path) }
         context.logger.info("stopped", metadata: ["socket": "\(path)"])
     }
 

@@ -11,6 +11,9 @@ public enum StartupCheck {
     public struct Failure: Error, CustomStringConvertible {
         /// What is wrong and what to do.
         public let description: String
+
+        /// A failure described by `description`.
+        public init(description: String) { self.description = description }
     }
 
     /// Makes sure the data directory exists and this user may write it. A missing directory

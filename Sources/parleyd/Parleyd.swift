@@ -25,17 +25,28 @@ struct Parleyd: AsyncParsableCommand {
             is refused (a mistyped path should not grow a tree). A full disk answers commands \
             with StorageFull (retryable, nothing written) and service resumes once space is freed.
 
+            Who may connect is the socket's mode and group (--socket-mode, --socket-group); \
+            what a connection may do is its role. Under systemd, a .socket unit may create the \
+            socket instead (ListenStream=, SocketMode=, SocketGroup=): parleyd then listens on \
+            the socket it is passed (LISTEN_FDS) and leaves it in place when it stops.
+
             Example:
               parleyd --data /var/lib/parley --socket /run/parley/parleyd.sock \\
-                      --frontend-group parley-agents --carrier-uid 998
+                      --socket-group parley-agents --frontend-group parley-agents --carrier-uid 998
             """
     )
 
     @Option(name: .long, help: ArgumentHelp("The data directory (created if missing).", valueName: "dir"))
     var data = "./data"
 
-    @Option(name: .long, help: ArgumentHelp("The socket path (default: DIR/parleyd.sock). Its directory must not be group- or world-writable.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The socket path (default: DIR/parleyd.sock). Its directory must not be group- or world-writable. Not used when systemd passes the socket (LISTEN_FDS).", valueName: "path"))
     var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("Give the socket this group (name or gid), so its members can connect; parleyd's user must belong to it. Roles are still granted by the --*-uid and --*-group options.", valueName: "group"))
+    var socketGroup: String?
+
+    @Option(name: .long, help: ArgumentHelp("The socket's permission bits, in octal; owner read and write are required.", valueName: "mode"))
+    var socketMode = "0660"
 
     @Flag(name: .long, help: "Run the built-in carrier simulator, a connector with the carrier role (connector name simulator): it submits every message no carrier has accepted, also those queued before a restart, marks it sent, then delivered (or failed), and with --sim-reply answers as the customer.")
     var carrierSim = false
@@ -92,7 +103,10 @@ struct Parleyd: AsyncParsableCommand {
         guard slowConsumerTimeout > 0 else { throw ValidationError("--slow-consumer-timeout must be positive") }
         guard slowConsumerGrace > 0 else { throw ValidationError("--slow-consumer-grace must be positive") }
         guard lineTimeout > 0 else { throw ValidationError("--line-timeout must be positive") }
-        for name in adminGroup + frontendGroup + carrierGroup + auditorGroup where Self.gid(name) == nil {
+        guard SocketAccess.mode(parsing: socketMode) != nil else {
+            throw ValidationError("--socket-mode must be octal permission bits including the owner's read and write (e.g. 0660), not \"\(socketMode)\"")
+        }
+        for name in adminGroup + frontendGroup + carrierGroup + auditorGroup + (socketGroup.map { [$0] } ?? []) where Self.gid(name) == nil {
             throw ValidationError("unknown group \"\(name)\"")
         }
     }
@@ -130,13 +144,20 @@ struct Parleyd: AsyncParsableCommand {
     }
 
     private func serve(logger: Logger) async throws {
-        let socketPath = socket ?? DataDirectory(data).socket
+        let activated = try ActivatedSocket.fromEnvironment()
+        if let activated, let socket, socket != activated.path {
+            throw StartupCheck.Failure(description: "systemd passed the socket \(activated.path), but --socket names \(socket); drop --socket or make it the .socket unit's ListenStream=")
+        }
+        let socketPath = activated?.path ?? socket ?? DataDirectory(data).socket
         if try StartupCheck.prepareDataDirectory(data) { logger.notice("created the data directory", metadata: ["data": "\(data)"]) }
         try StartupCheck.requirePrivateDirectory(data)
-        let socketDirectory = (socketPath as NSString).deletingLastPathComponent
-        try StartupCheck.requirePrivateDirectory(socketDirectory.isEmpty ? "." : socketDirectory)
+        if activated == nil {
+            // A passed socket's directory, mode and group are the service manager's (SocketMode=, SocketGroup=).
+            let socketDirectory = (socketPath as NSString).deletingLastPathComponent
+            try StartupCheck.requirePrivateDirectory(socketDirectory.isEmpty ? "." : socketDirectory)
+        }
         let lock = try DirectoryLock(directory: data)
-        try StartupCheck.clearStaleSocket(socketPath)
+        if activated == nil { try StartupCheck.clearStaleSocket(socketPath) }
 
         let started = ContinuousClock.now
         let engine = try Engine(directory: data, options: EngineOptions(warning: { logger.warning("\($0)") }))
@@ -166,7 +187,9 @@ struct Parleyd: AsyncParsableCommand {
             lineTimeout: .milliseconds(Int(lineTimeout * 1000)),
             carrierSimulator: carrierSim
                 ? .init(delay: .milliseconds(simDelay), failureRate: simFailureRate, replies: simReply) : nil,
-            shutdownSignals: [.sigterm, .sigint]
+            shutdownSignals: [.sigterm, .sigint],
+            socketAccess: SocketAccess(mode: SocketAccess.mode(parsing: socketMode) ?? 0o660, group: socketGroup.flatMap(Self.gid)),
+            activatedSocket: activated
         )
         try await Daemon(engine: engine, configuration: configuration, logger: logger).run()
         withExtendedLifetime(lock) {}

@@ -9,7 +9,8 @@ final class DaemonProcess: @unchecked Sendable {
     let directory: String
     let process: ChildProcess
     private let stderr: OutputCollector
-    var socket: String { directory + "/parleyd.sock" }
+    /// Where it listens (DIR/parleyd.sock unless the test chose another).
+    let socket: String
 
     static func executable() throws -> String {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -22,13 +23,17 @@ final class DaemonProcess: @unchecked Sendable {
         return root.path + "/.build/debug/parleyd"
     }
 
-    /// Starts the daemon and waits until its socket answers (or it exits).
-    init(directory: String, arguments: [String] = []) async throws {
+    /// Starts the daemon and waits until `socket` answers (or it exits). A `launcher` (a
+    /// command and its options) starts the daemon through it, as a service manager would.
+    init(directory: String, arguments: [String] = [], socket: String? = nil, launcher: [String] = []) async throws {
         self.directory = directory
-        let (process, errors) = try ChildProcess.spawn(try Self.executable(), ["--data", directory, "--demo"] + arguments)
+        let socket = socket ?? directory + "/parleyd.sock"
+        self.socket = socket
+        let daemon = [try Self.executable(), "--data", directory, "--demo"] + arguments
+        let command = launcher + daemon
+        let (process, errors) = try ChildProcess.spawn(command[0], Array(command.dropFirst()))
         self.process = process
         stderr = OutputCollector(errors)
-        let socket = self.socket
         try await waitUntil("parleyd to answer on \(socket)") {
             if let client = try? await TestClient.connect(path: socket) {
                 client.disconnect()
