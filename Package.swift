@@ -67,8 +67,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The blocking JSON-lines client of the socket protocol that `parley` and the tools use.
-        .target(name: "ParleyClient", swiftSettings: strictSettings),
+        // The client library of the socket protocol: the async `ParleyClient` (reconnects, resumes
+        // subscriptions, idempotency keys) and the blocking `ClientConnection` of `parley` and the tools.
+        .target(
+            name: "ParleyClient",
+            dependencies: [
+                "ParleyProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "parley",
             dependencies: [
@@ -118,7 +128,7 @@ let package = Package(
         .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"], swiftSettings: strictSettings),
         .testTarget(
             name: "ParleyServerTests",
-            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore"],
+            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "ParleyClient"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

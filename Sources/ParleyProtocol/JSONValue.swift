@@ -1,3 +1,5 @@
+import ParleyCore
+
 /// A parsed JSON value with exact integers, so positions and counts are never rounded.
 public enum JSONValue: Sendable, Hashable {
     case null
@@ -80,5 +82,45 @@ extension JSONValue {
     public var uint64: UInt64? {
         guard case .integer(let value) = self, value >= 0 else { return nil }
         return UInt64(value)
+    }
+}
+
+extension JSONValue {
+    /// The integer, if this is one.
+    public var int64: Int64? {
+        guard case .integer(let value) = self else { return nil }
+        return value
+    }
+
+    /// The boolean, if this is one.
+    public var bool: Bool? {
+        guard case .bool(let value) = self else { return nil }
+        return value
+    }
+
+    /// The members, if this is an object.
+    public var object: [String: JSONValue]? {
+        guard case .object(let members) = self else { return nil }
+        return members
+    }
+
+    /// The compact JSON text of the value (keys sorted), as Parley writes every line.
+    public var jsonText: String {
+        // Encoding a JSONValue cannot fail: every case maps onto a JSON value.
+        (try? CompactJSONEncoder().encode(self)) ?? "null"
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByFloatLiteral, ExpressibleByNilLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int64) { self = .integer(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(nilLiteral: ()) { self = .null }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
