@@ -7,12 +7,13 @@ TEST_BACKTRACE ?= enable=yes,interactive=no,color=no,threads=crashed,registers=n
 
 .PHONY: setup build test run clean check-sanitizers bench format
 
-# The daemon on ./data with a demo directory and the carrier simulator; Ctrl-C stops it.
+# The daemon on ./data with a demo directory and the carrier simulator, and the agent desktop on
+# http://127.0.0.1:8080/ (demo sign-ins printed below); Ctrl-C stops both.
 run: setup
 	$(SWIFT) build -c release --product parleyd
+	$(SWIFT) build -c release --product parley-web
 	$(SWIFT) build -c release --product parley
-	@echo "parleyd: socket ./data/parleyd.sock; in another terminal try: .build/release/parley info"
-	.build/release/parleyd --data ./data --demo --carrier-sim --sim-reply "Thanks, that works for me!"
+	@tools/run-demo
 
 setup:
 	@tools/setup
@@ -21,7 +22,8 @@ build: setup
 	$(SWIFT) build
 
 # One debug build (tests and executables together), then the whole suite, then 50 daemon kills,
-# 40 power-cut crash states and 100 damaged files (the short modes; --long for the full runs).
+# 40 power-cut crash states and 100 damaged files (the short modes; --long for the full runs), and
+# the agent desktop in headless Chromium.
 # The suite's output also goes to .build/test-output.log; on failure tools/test-summary repeats
 # the failures, a crash and the tests that were running, where the tail of the output shows them.
 test: setup
@@ -31,6 +33,7 @@ test: setup
 	PARLEY_CRASH_TEST_NO_BUILD=1 tools/crash-test
 	PARLEY_CRASH_TEST_NO_BUILD=1 tools/power-cut
 	PARLEY_CRASH_TEST_NO_BUILD=1 tools/damage
+	tools/browser-test
 
 # The suite under ThreadSanitizer and AddressSanitizer (separate build folders; slow; the
 # protocol fuzz test sends 20 000 lines instead of 100 000 there).

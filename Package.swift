@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parleyd", targets: ["parleyd"]),
+        .executable(name: "parley-web", targets: ["parley-web"]),
         // The LD_PRELOAD recorder of tools/power-cut (libPowerCutShim.so); never linked into Parley.
         .library(name: "PowerCutShim", type: .dynamic, targets: ["PowerCutShim"]),
     ],
@@ -22,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), reached only through the `LMDB` wrapper.
@@ -87,6 +92,31 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The agent desktop's gateway: sign-in, sessions, the authorisation table, the page's
+        // static files and its WebSocket, one parleyd connection per browser session.
+        .target(
+            name: "ParleyWeb",
+            dependencies: [
+                "ParleyClient", "ParleyProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Page")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "parley-web",
+            dependencies: [
+                "ParleyWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Developer commands for the test suite and tools/ (log generation, append loops, codec
         // benchmarks, hostile clients): kept out of the shipped `parley`.
         .executableTarget(
@@ -121,6 +151,14 @@ let package = Package(
         .executableTarget(
             name: "parley-fuzz",
             dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "CLibFuzzer"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ParleyWebTests",
+            dependencies: [
+                "ParleyWeb", "ParleyProtocol",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),

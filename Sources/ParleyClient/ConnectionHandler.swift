@@ -57,7 +57,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         if state.deliver(message, to: subscription) == .overflowed {
             // The reader fell behind its buffer: stop the server's delivery too.
             guard case .success(let id) = state.register(nil) else { return }
-            let request: JSONValue = ["jsonrpc": "2.0", "id": .integer(id), "method": "events.unsubscribe", "params": ["subscription": .string(subscription)]]
+            let request: JSONValue = [
+                "jsonrpc": "2.0", "id": .integer(id), "method": "events.unsubscribe",
+                "params": ["subscription": .string(subscription)],
+            ]
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: request.jsonText + "\n")), promise: nil)
         }
     }
@@ -81,7 +84,9 @@ final class ConnectionHandler: ChannelInboundHandler {
         state.fail(.connectionLost(reason))
         if !greeted {
             greeted = true
-            greeting.fail(lastServerError.map(ParleyError.remote) ?? ParleyError.connectionLost("parleyd closed the connection before greeting"))
+            greeting.fail(
+                lastServerError.map(ParleyError.remote)
+                    ?? ParleyError.connectionLost("parleyd closed the connection before greeting"))
         }
         context.fireChannelInactive()
     }

@@ -93,7 +93,8 @@ public actor ParleyClient {
     }
 
     /// Subscribes on the current connection, connecting (and retrying) as needed.
-    func subscribe(after: UInt64?, filter: JSONValue?, backoff: inout Backoff) async throws(ParleyError) -> Subscription {
+    func subscribe(after: UInt64?, filter: JSONValue?, backoff: inout Backoff) async throws(ParleyError) -> Subscription
+    {
         while true {
             do {
                 return try await connected().subscribe(after: after, filter: filter, buffer: options.subscriptionBuffer)

@@ -33,7 +33,9 @@ public final class ParleyConnection: Sendable {
     /// - Throws: ``ParleyError/connect(path:reason:)`` when nothing listens there or the socket
     ///   may not be opened; ``ParleyError/remote(_:)`` when the server refuses the connection
     ///   (`TooManyConnections`).
-    public static func connect(path: String, timeout: Duration = .seconds(30), maxLineBytes: Int = 64 << 20) async throws(ParleyError) -> ParleyConnection {
+    public static func connect(path: String, timeout: Duration = .seconds(30), maxLineBytes: Int = 64 << 20)
+        async throws(ParleyError) -> ParleyConnection
+    {
         let state = ConnectionState()
         let group = MultiThreadedEventLoopGroup.singleton
         let greeting = group.next().makePromise(of: JSONValue.self)
@@ -43,8 +45,10 @@ public final class ParleyConnection: Sendable {
                 .connectTimeout(.nanoseconds(Int64(timeout.nanoseconds)))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maxLineBytes: maxLineBytes)))
-                        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(state: state, greeting: greeting))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LineDecoder(maxLineBytes: maxLineBytes)))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ConnectionHandler(state: state, greeting: greeting))
                     }
                 }
                 .connect(unixDomainSocketPath: path).get()
@@ -74,7 +78,9 @@ public final class ParleyConnection: Sendable {
     /// - Throws: ``ParleyError/remote(_:)`` for an error answer, ``ParleyError/connectionLost(_:)``
     ///   when the connection ends first, ``ParleyError/timeout(_:)``.
     @discardableResult
-    public func call(_ method: String, _ params: [String: JSONValue] = [:], timeout: Duration? = nil) async throws(ParleyError) -> JSONValue {
+    public func call(_ method: String, _ params: [String: JSONValue] = [:], timeout: Duration? = nil)
+        async throws(ParleyError) -> JSONValue
+    {
         try await request(method, params, sink: nil, timeout: timeout)
     }
 
@@ -84,11 +90,14 @@ public final class ParleyConnection: Sendable {
     ///   - filter: `{agentId?, conversationId?, types?}`, as `events.subscribe` takes it.
     ///   - buffer: how many messages may wait for the reader. A reader further behind ends the
     ///     subscription with ``ParleyError/fellBehind(after:)`` instead of buffering without limit.
-    public func subscribe(after: UInt64? = nil, filter: JSONValue? = nil, buffer: Int = 4096) async throws(ParleyError) -> Subscription {
+    public func subscribe(after: UInt64? = nil, filter: JSONValue? = nil, buffer: Int = 4096) async throws(ParleyError)
+        -> Subscription
+    {
         var params: [String: JSONValue] = [:]
         if let after { params["after"] = .integer(Int64(after)) }
         if let filter { params["filter"] = filter }
-        let (stream, sink) = AsyncThrowingStream<SubscriptionMessage, any Error>.makeStream(bufferingPolicy: .bufferingOldest(max(buffer, 1)))
+        let (stream, sink) = AsyncThrowingStream<SubscriptionMessage, any Error>.makeStream(
+            bufferingPolicy: .bufferingOldest(max(buffer, 1)))
         let answer = try await request("events.subscribe", params, sink: sink, timeout: nil)
         guard let id = answer["subscription"]?.string, let start = answer["after"]?.uint64 else {
             throw .protocolViolation("events.subscribe answered without subscription and after: \(answer.jsonText)")
@@ -99,7 +108,10 @@ public final class ParleyConnection: Sendable {
             // The reader went away (cancelled, or stopped iterating): end delivery at the server.
             guard case .cancelled = termination, state.forget(subscription: id) else { return }
             guard case .success(let requestID) = state.register(nil) else { return }
-            let request: JSONValue = ["jsonrpc": "2.0", "id": .integer(requestID), "method": "events.unsubscribe", "params": ["subscription": .string(id)]]
+            let request: JSONValue = [
+                "jsonrpc": "2.0", "id": .integer(requestID), "method": "events.unsubscribe",
+                "params": ["subscription": .string(id)],
+            ]
             channel.writeAndFlush(ByteBuffer(string: request.jsonText + "\n"), promise: nil)
         }
         return Subscription(id: id, after: start, asOf: answer["asOf"]?.uint64 ?? start, stream: stream)
@@ -114,7 +126,9 @@ public final class ParleyConnection: Sendable {
         try? await channel.close()
     }
 
-    private func request(_ method: String, _ params: [String: JSONValue], sink: ConnectionState.Sink?, timeout: Duration?) async throws(ParleyError) -> JSONValue {
+    private func request(
+        _ method: String, _ params: [String: JSONValue], sink: ConnectionState.Sink?, timeout: Duration?
+    ) async throws(ParleyError) -> JSONValue {
         let state = self.state
         let channel = self.channel
         let limit = maxRequestBytes
@@ -127,7 +141,9 @@ public final class ParleyConnection: Sendable {
                     return answer.resume(throwing: failure)
                 case .success(let value): id = value
                 }
-                let line: JSONValue = ["jsonrpc": "2.0", "id": .integer(id), "method": .string(method), "params": .object(params)]
+                let line: JSONValue = [
+                    "jsonrpc": "2.0", "id": .integer(id), "method": .string(method), "params": .object(params),
+                ]
                 let text = line.jsonText
                 guard text.utf8.count <= limit else {
                     _ = state.abandon(id)

@@ -64,7 +64,8 @@ public enum ParleyError: Error, Sendable, CustomStringConvertible {
         case .connectionLost(let detail): "the connection to parleyd was lost: \(detail)"
         case .protocolViolation(let detail): "parleyd sent something that is not the protocol: \(detail)"
         case .timeout(let duration): "no answer from parleyd within \(duration)"
-        case .requestTooLarge(let bytes, let limit): "the request is \(bytes) bytes, longer than the server's limit of \(limit)"
+        case .requestTooLarge(let bytes, let limit):
+            "the request is \(bytes) bytes, longer than the server's limit of \(limit)"
         case .fellBehind(let after): "the subscriber fell behind; resume after position \(after)"
         case .closed: "the client is closed"
         }

@@ -1,7 +1,8 @@
 import Foundation
 import ParleyStore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Who may open a socket the daemon creates: its permission bits and its group. Connecting to
@@ -33,13 +34,15 @@ public struct SocketAccess: Sendable, Equatable {
     /// - Throws: ``StartupCheck/Failure`` naming the socket and what to do.
     func apply(to path: String) throws {
         if let group, chown(path, uid_t.max, group) != 0 {
-            throw StartupCheck.Failure(description: """
-                cannot give the socket \(path) to group \(group): \(SystemError.reason()); \
-                parleyd's user must be a member of that group (or run as root) to use --socket-group
-                """)
+            throw StartupCheck.Failure(
+                description: """
+                    cannot give the socket \(path) to group \(group): \(SystemError.reason()); \
+                    parleyd's user must be a member of that group (or run as root) to use --socket-group
+                    """)
         }
         guard chmod(path, mode_t(mode)) == 0 else {
-            throw StartupCheck.Failure(description: "cannot set the mode of the socket \(path): \(SystemError.reason())")
+            throw StartupCheck.Failure(
+                description: "cannot set the mode of the socket \(path): \(SystemError.reason())")
         }
     }
 }
@@ -64,17 +67,19 @@ public struct ActivatedSocket: Sendable {
         guard let pid = environment["LISTEN_PID"], pid_t(pid) == getpid() else { return nil }
         for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
         guard let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count == 1 else {
-            throw StartupCheck.Failure(description: """
-                the service manager passed \(environment["LISTEN_FDS"] ?? "no") sockets (LISTEN_FDS); \
-                parleyd listens on exactly one: give its .socket unit one ListenStream= with a path
-                """)
+            throw StartupCheck.Failure(
+                description: """
+                    the service manager passed \(environment["LISTEN_FDS"] ?? "no") sockets (LISTEN_FDS); \
+                    parleyd listens on exactly one: give its .socket unit one ListenStream= with a path
+                    """)
         }
         let fd = firstDescriptor
         guard let path = unixStreamListenerPath(fd) else {
-            throw StartupCheck.Failure(description: """
-                the socket the service manager passed (descriptor \(fd)) is not a listening Unix stream socket; \
-                use ListenStream=/path/to/parleyd.sock in the .socket unit
-                """)
+            throw StartupCheck.Failure(
+                description: """
+                    the socket the service manager passed (descriptor \(fd)) is not a listening Unix stream socket; \
+                    use ListenStream=/path/to/parleyd.sock in the .socket unit
+                    """)
         }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         return ActivatedSocket(descriptor: fd, path: path)

@@ -9,7 +9,8 @@ import Testing
 struct ClientLibraryTests {
     static func send(_ client: ParleyClient, _ i: Int, key: String? = nil) async throws -> JSONValue {
         var params: [String: JSONValue] = [
-            "agentId": "alice", "serviceId": "support", "customerNumber": .string("+1555020\(String(format: "%04d", i))"),
+            "agentId": "alice", "serviceId": "support",
+            "customerNumber": .string("+1555020\(String(format: "%04d", i))"),
             "text": .string("message \(i)"),
         ]
         if let key { params["idempotencyKey"] = .string(key) }
@@ -25,7 +26,8 @@ struct ClientLibraryTests {
         let login = try await connection.call("agent.login", ["agentId": "alice", "state": "Ready"])
         #expect(login["state"] == "Ready")
         do {
-            try await connection.call("sms.send", ["agentId": "alice", "serviceId": "support", "customerNumber": "12", "text": "hi"])
+            try await connection.call(
+                "sms.send", ["agentId": "alice", "serviceId": "support", "customerNumber": "12", "text": "hi"])
             Issue.record("a bad number was accepted")
         } catch {
             #expect(error.remote?.type == "InvalidNumber")
@@ -41,7 +43,9 @@ struct ClientLibraryTests {
         // Requests from several tasks share the connection; each gets its own answer.
         let views = try await withThrowingTaskGroup(of: String?.self) { group in
             for agent in ["alice", "bob", "alice", "bob"] {
-                group.addTask { try await connection.call("agent.view", ["agentId": .string(agent)])["agent"]?["agentId"]?.string }
+                group.addTask {
+                    try await connection.call("agent.view", ["agentId": .string(agent)])["agent"]?["agentId"]?.string
+                }
             }
             return try await group.reduce(into: [String?]()) { $0.append($1) }
         }
@@ -56,7 +60,8 @@ struct ClientLibraryTests {
         try await server.stop()
     }
 
-    @Test("no daemon: a connect error that says why; a request longer than the server's limit is refused before sending")
+    @Test(
+        "no daemon: a connect error that says why; a request longer than the server's limit is refused before sending")
     func connectErrors() async throws {
         let directory = try TemporaryDirectory()
         do {
@@ -95,14 +100,19 @@ struct ClientLibraryTests {
         let recorded = try #require(read["events"]?.array?.first)
         #expect(recorded["idempotencyKey"]?["key"] == "retry-me")
         // Without a key of the caller's, the client makes one: every command it sends is safe to retry.
-        let login = try #require(try await client.call("agent.setState", ["agentId": "alice", "state": "NotReady"])["position"]?.uint64)
-        let loginEvent = try #require(try await client.call("log.read", ["after": .integer(Int64(login) - 1), "limit": 1])["events"]?.array?.first)
+        let login = try #require(
+            try await client.call("agent.setState", ["agentId": "alice", "state": "NotReady"])["position"]?.uint64)
+        let loginEvent = try #require(
+            try await client.call("log.read", ["after": .integer(Int64(login) - 1), "limit": 1])["events"]?.array?.first
+        )
         #expect(loginEvent["idempotencyKey"]?["key"]?.string?.count == 36)
         await client.close()
         try await server.stop()
     }
 
-    @Test("a subscriber reading slower than its buffer loses nothing: the resumed subscription continues after the last message read")
+    @Test(
+        "a subscriber reading slower than its buffer loses nothing: the resumed subscription continues after the last message read"
+    )
     func slowReaderResumes() async throws {
         let server = try await TestServer(deterministic: false)
         var options = ParleyClient.Options()
@@ -126,7 +136,9 @@ struct ClientLibraryTests {
         try await server.stop()
     }
 
-    @Test("across a daemon killed and restarted: calls wait for it, and a subscription resumes without a gap or a duplicate")
+    @Test(
+        "across a daemon killed and restarted: calls wait for it, and a subscription resumes without a gap or a duplicate"
+    )
     func resumesAcrossRestart() async throws {
         let directory = try TemporaryDirectory()
         var daemon = try await DaemonProcess(directory: directory.path + "/data")
