@@ -430,6 +430,22 @@ class AgentDesktopTests(unittest.TestCase):
         desk.axe("phone")
         desk.shot("phone.png")
 
+    def test_8b_the_counter_is_hidden_when_the_directory_turns_it_off(self):
+        desk = self.desk()
+        desk.signed_in("bob")
+        desk.start_sms("+15557000600")
+        desk.until(lambda d: d.all(".conversation:not([hidden]) textarea"), "the conversation")
+        desk.type("counted")
+        desk.until(lambda d: d.counter() == "7", "the counter")
+        self.system.call("directory.putSettings", {"smsCounterEnabled": False, "maxSegments": 10})
+        try:
+            desk.type("not counted")
+            desk.until(lambda d: not d.active(".counter").is_displayed(), "the counter hidden")
+        finally:
+            self.system.call("directory.putSettings", {"smsCounterEnabled": True, "maxSegments": 10})
+        desk.type("counted again")
+        desk.until(lambda d: d.active(".counter").is_displayed() and d.counter() == "13", "the counter back")
+
     def test_9_first_load_is_small_and_stays_on_the_gateway(self):
         desk = self.desk()
         desk.open()
