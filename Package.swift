@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(
             name: "parley-crash-test",
             dependencies: [
-                "ParleyStore", "ParleyCore",
+                "ParleyStore", "ParleyCore", "ParleyClient", "ParleyProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

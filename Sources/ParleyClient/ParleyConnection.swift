@@ -90,15 +90,17 @@ public final class ParleyConnection: Sendable {
     ///   - filter: `{agentId?, conversationId?, types?}`, as `events.subscribe` takes it.
     ///   - buffer: how many messages may wait for the reader. A reader further behind ends the
     ///     subscription with ``ParleyError/fellBehind(after:)`` instead of buffering without limit.
-    public func subscribe(after: UInt64? = nil, filter: JSONValue? = nil, buffer: Int = 4096) async throws(ParleyError)
-        -> Subscription
-    {
+    ///   - timeout: how long to wait for the subscription's answer (not for its events); nil
+    ///     waits as long as the connection lives.
+    public func subscribe(
+        after: UInt64? = nil, filter: JSONValue? = nil, buffer: Int = 4096, timeout: Duration? = nil
+    ) async throws(ParleyError) -> Subscription {
         var params: [String: JSONValue] = [:]
         if let after { params["after"] = .integer(Int64(after)) }
         if let filter { params["filter"] = filter }
         let (stream, sink) = AsyncThrowingStream<SubscriptionMessage, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(max(buffer, 1)))
-        let answer = try await request("events.subscribe", params, sink: sink, timeout: nil)
+        let answer = try await request("events.subscribe", params, sink: sink, timeout: timeout)
         guard let id = answer["subscription"]?.string, let start = answer["after"]?.uint64 else {
             throw .protocolViolation("events.subscribe answered without subscription and after: \(answer.jsonText)")
         }

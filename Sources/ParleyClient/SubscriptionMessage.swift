@@ -22,6 +22,33 @@ public enum SubscriptionMessage: Sendable, Hashable {
         }
     }
 
+    /// The notification as the server sends it (`method` and `params`, without `jsonrpc`), for
+    /// a relay that passes it on: `subscription` is the id it goes under.
+    public func notification(subscription: String) -> JSONValue {
+        let id = JSONValue.string(subscription)
+        switch self {
+        case .event(let position, let event, let unread):
+            var params: [String: JSONValue] = [
+                "subscription": id, "position": .integer(Int64(position)), "event": event,
+            ]
+            if let unread { params["unread"] = .integer(unread) }
+            return ["method": "events.event", "params": .object(params)]
+        case .caughtUp(let position):
+            return [
+                "method": "events.caughtUp", "params": ["subscription": id, "position": .integer(Int64(position))],
+            ]
+        case .checkpoint(let position):
+            return [
+                "method": "events.checkpoint", "params": ["subscription": id, "position": .integer(Int64(position))],
+            ]
+        case .end(let reason, let resumeAfter):
+            return [
+                "method": "events.end",
+                "params": ["subscription": id, "reason": .string(reason), "resumeAfter": .integer(Int64(resumeAfter))],
+            ]
+        }
+    }
+
     /// Reads an `events.*` notification's method and params; nil for anything else.
     init?(method: String, params: JSONValue) {
         switch method {

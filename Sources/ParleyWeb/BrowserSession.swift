@@ -201,7 +201,7 @@ struct BrowserSession {
     private func forward(_ subscription: Subscription, to outbound: WebSocketOutboundWriter) async -> Closing? {
         do {
             for try await message in subscription {
-                try await send(Self.notification(message, subscription: subscription.id), outbound)
+                try await send(message.notification(subscription: subscription.id), outbound)
             }
             return nil
         } catch ParleyError.fellBehind {
@@ -215,31 +215,6 @@ struct BrowserSession {
 
     private func send(_ message: JSONValue, _ outbound: WebSocketOutboundWriter) async throws {
         try await outbound.write(.text(message.jsonText))
-    }
-
-    static func notification(_ message: SubscriptionMessage, subscription: String) -> JSONValue {
-        let id = JSONValue.string(subscription)
-        switch message {
-        case .event(let position, let event, let unread):
-            var params: [String: JSONValue] = [
-                "subscription": id, "position": .integer(Int64(position)), "event": event,
-            ]
-            if let unread { params["unread"] = .integer(unread) }
-            return ["method": "events.event", "params": .object(params)]
-        case .caughtUp(let position):
-            return [
-                "method": "events.caughtUp", "params": ["subscription": id, "position": .integer(Int64(position))],
-            ]
-        case .checkpoint(let position):
-            return [
-                "method": "events.checkpoint", "params": ["subscription": id, "position": .integer(Int64(position))],
-            ]
-        case .end(let reason, let resumeAfter):
-            return [
-                "method": "events.end",
-                "params": ["subscription": id, "reason": .string(reason), "resumeAfter": .integer(Int64(resumeAfter))],
-            ]
-        }
     }
 
     static func error(id: JSONValue, type: String, _ message: String, field: String? = nil) -> JSONValue {

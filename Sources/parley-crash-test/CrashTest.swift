@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
-import ParleyStore
+import ParleyClient
 import ParleyCore
+import ParleyStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `parley-crash-test`: the kill loop (the default), its power-cut mode, and the damaged-files test.
@@ -12,7 +13,8 @@ import Glibc
 struct CrashTestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-crash-test",
-        abstract: "Crash tests of Parley's storage: kills and power cuts (the default subcommand), damaged files, a soak.",
+        abstract:
+            "Crash tests of Parley's storage: kills and power cuts (the default subcommand), damaged files, a soak.",
         subcommands: [CrashTest.self, DamageTest.self, SoakTest.self],
         defaultSubcommand: CrashTest.self
     )
@@ -23,7 +25,8 @@ struct CrashTestCommand: ParsableCommand {
 struct CrashTest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kills",
-        abstract: "Kill parleyd (and the offline tools) at random moments under load; check that nothing acknowledged is lost or duplicated.",
+        abstract:
+            "Kill parleyd (and the offline tools) at random moments under load; check that nothing acknowledged is lost or duplicated.",
         discussion: """
             Each round: start parleyd, retry every unanswered command with its idempotency key, \
             repeat a few answered ones (they must replay), run `parley audit verify`, resume the \
@@ -85,23 +88,31 @@ struct CrashTest: ParsableCommand {
             if round > 0, head != checker.head.position {
                 findings.append("round \(round): the daemon's head \(head) is not the log's \(checker.head.position)")
             }
-            let connection = try LineClient(path: daemon.socketPath)
+            let connection = try ParleyConnection.open(daemon.socketPath)
+            defer { connection.closeBlocking() }
+            /// The daemon is not killed during a restart: a lost answer here is a failure.
+            func send(_ spec: CommandSpec) throws -> CommandAnswer {
+                let answer = connection.sendBlocking(spec)
+                if case .lost(let reason) = answer {
+                    throw CrashTestFailure("round \(round): \(spec.key) unanswered: \(reason)")
+                }
+                return answer
+            }
             for spec in Workload.setup(clients: clients) {
                 ledger.sending(spec)
-                ledger.answered(spec.key, try connection.call(spec.method, params: spec.params), retry: false)
+                ledger.answered(spec.key, try send(spec), retry: false)
             }
             for spec in ledger.pendingSpecs() {
-                ledger.answered(spec.key, try connection.call(spec.method, params: spec.params), retry: true)
+                ledger.answered(spec.key, try send(spec), retry: true)
             }
             for spec in ledger.ackedSample(3, using: &generator) {
-                let answer = try connection.call(spec.method, params: spec.params)
-                if (answer["result"] as? [String: Any])?["replayed"] as? Bool != true {
+                let answer = try send(spec)
+                if answer.result?["replayed"]?.bool != true {
                     findings.append("round \(round): repeating acknowledged \(spec.key) did not replay: \(answer)")
                 }
                 ledger.state.withLock { $0.repeatChecks += 1 }
                 ledger.answered(spec.key, answer, retry: true)
             }
-            connection.disconnect()
         }
 
         /// The daemon is down: check the log.
@@ -117,13 +128,19 @@ struct CrashTest: ParsableCommand {
             let load = LoadClients(socketPath: daemon.socketPath, clients: clients, cycle: round, ledger: ledger)
             let wait = minLoadMs + Int(generator.next() % UInt64(max(1, maxLoadMs - minLoadMs + 1)))
             usleep(UInt32(wait * 1000))
-            if daemon.kill() { daemonKills += 1 } else { findings.append("round \(round): parleyd had exited before the kill") }
+            if daemon.kill() {
+                daemonKills += 1
+            } else {
+                findings.append("round \(round): parleyd had exited before the kill")
+            }
             load.wait()
             subscriber.wait()
             try check("after kill \(round + 1)")
             if powerCut != nil {
                 let lastSeen = subscriber.state.withLock { $0.lastSeen }
-                findings += try powerCut?.checkStates(after: round + 1, ledger: ledger, subscriberLastSeen: lastSeen, generator: &generator) ?? []
+                findings +=
+                    try powerCut?.checkStates(
+                        after: round + 1, ledger: ledger, subscriberLastSeen: lastSeen, generator: &generator) ?? []
             }
             if findings.count > 20 { break }
         }
@@ -156,7 +173,9 @@ struct CrashTest: ParsableCommand {
         }
         let ledgerState = ledger.state.withLock { $0 }
         findings += ledgerState.findings
-        if !ledgerState.pending.isEmpty { findings.append("\(ledgerState.pending.count) commands still unanswered at the end") }
+        if !ledgerState.pending.isEmpty {
+            findings.append("\(ledgerState.pending.count) commands still unanswered at the end")
+        }
 
         // Rebuilds killed mid-way, the daemon stopped.
         findings += try tools.rebuild(kills: toolKills, figures: &figures)

@@ -1,7 +1,8 @@
 import Foundation
+import ParleyClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs the tools under test as child processes.
@@ -13,7 +14,8 @@ struct Executables {
 
     /// The executables beside this one (the same build folder), unless given.
     static func locate(parleyd: String?, parley: String?) -> Executables {
-        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let own = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .path
         return Executables(parleyd: parleyd ?? own + "/parleyd", parley: parley ?? own + "/parley")
     }
 }
@@ -41,7 +43,9 @@ final class Child {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         if let logPath {
-            if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+            if !FileManager.default.fileExists(atPath: logPath) {
+                _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+            }
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
             handle.seekToEndOfFile()
             process.standardOutput = handle
@@ -75,12 +79,15 @@ final class Child {
             if Date() > deadline { return nil }
             usleep(2_000)
         }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// The direct children of `pid`, from /proc.
     static func children(of pid: Int32) -> [Int32] {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else { return [] }
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8) else {
+            return []
+        }
         return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
@@ -132,20 +139,25 @@ final class Daemon {
     func start() throws -> UInt64 {
         child = try Child(
             executables.parleyd,
-            ["--data", directory, "--socket", socketPath, "--demo", "--log-level", "warning", "--slow-consumer-timeout", "600"],
+            [
+                "--data", directory, "--socket", socketPath, "--demo", "--log-level", "warning",
+                "--slow-consumer-timeout", "600",
+            ],
             logPath: logPath, environment: environment
         )
-        let deadline = Date().addingTimeInterval(TimeInterval(LineClient.patience))
+        let deadline = Date().addingTimeInterval(TimeInterval(Patience.seconds))
         while Date() < deadline {
             if let child, !child.process.isRunning {
-                throw CrashTestFailure("parleyd exited with status \(child.process.terminationStatus) at start; see \(logPath)")
+                throw CrashTestFailure(
+                    "parleyd exited with status \(child.process.terminationStatus) at start; see \(logPath)")
             }
-            if let client = try? LineClient(path: socketPath) {
-                return (client.greeting["head"] as? NSNumber)?.uint64Value ?? 0
+            if let client = try? ParleyConnection.open(socketPath) {
+                client.closeBlocking()
+                return client.greeting["head"]?.uint64 ?? 0
             }
             usleep(5_000)
         }
-        throw CrashTestFailure("parleyd did not answer within \(LineClient.patience) s; see \(logPath)")
+        throw CrashTestFailure("parleyd did not answer within \(Patience.seconds) s; see \(logPath)")
     }
 
     /// The running daemon's process id.

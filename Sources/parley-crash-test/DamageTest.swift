@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import ParleyClient
 import ParleyCore
 import ParleyStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `parley-crash-test damage` (`tools/damage`): damaged files never crash anything.
@@ -19,7 +20,8 @@ import Glibc
 struct DamageTest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "damage",
-        abstract: "Mutate copies of log.mdb and projections.mdb; the offline tools must work or exit 1, never crash or hang.",
+        abstract:
+            "Mutate copies of log.mdb and projections.mdb; the offline tools must work or exit 1, never crash or hang.",
         discussion: """
             Exit status 0 only when no offline tool died of a signal, hung, or exited with another \
             status on any mutated file; the last lines count how each tool and parleyd ended.
@@ -30,7 +32,8 @@ struct DamageTest: ParsableCommand {
     @Option(help: "Commands in the data directory the files are mutated from.") var commands = 600
     @Option(help: "Random seed (printed; default from the clock).") var seed: UInt64?
     @OptionGroup var common: RunOptions
-    @Option(help: "Seconds a tool may run on one file before it counts as hung: a hang detector, far beyond any real run.")
+    @Option(
+        help: "Seconds a tool may run on one file before it counts as hung: a hang detector, far beyond any real run.")
     var patience = 300.0
 
     func run() throws {
@@ -43,7 +46,9 @@ struct DamageTest: ParsableCommand {
         let source = work + "/source"
         let head = try Self.seed(source, commands: commands, executables: executables, work: work)
         let sourceHead = try ToolKills.logHead(source)
-        guard sourceHead.position == head else { throw CrashTestFailure("the source log's head \(sourceHead.position) is not the daemon's \(head)") }
+        guard sourceHead.position == head else {
+            throw CrashTestFailure("the source log's head \(sourceHead.position) is not the daemon's \(head)")
+        }
 
         var tally = Tally()
         var findings: [String] = []
@@ -59,7 +64,8 @@ struct DamageTest: ParsableCommand {
             tally.files[target, default: 0] += 1
             let before = findings.count
             for tool in Tool.allCases {
-                let outcome = try tool.run(on: copy, head: sourceHead, executables: executables, work: work, patience: patience)
+                let outcome = try tool.run(
+                    on: copy, head: sourceHead, executables: executables, work: work, patience: patience)
                 tally.count(tool.name, outcome)
                 if !outcome.isAcceptable { findings.append("\(context): \(tool.name) \(outcome)") }
             }
@@ -82,7 +88,9 @@ struct DamageTest: ParsableCommand {
             }
             if findings.count > 40 { break }
             if (index + 1) % 100 == 0 {
-                print("damage: \(index + 1) files, findings \(findings.count), \(String(format: "%.0f s", Date().timeIntervalSince(started)))")
+                print(
+                    "damage: \(index + 1) files, findings \(findings.count), \(String(format: "%.0f s", Date().timeIntervalSince(started)))"
+                )
                 tally.print()
                 fflush(nil)
             }
@@ -94,7 +102,8 @@ struct DamageTest: ParsableCommand {
         print(
             "damage: \(findings.isEmpty ? "PASS" : "FAIL"): mutated files \(tally.files.values.reduce(0, +)) (\(byFile)), "
                 + "tool runs \(tally.outcomes.filter { $0.key != "parleyd" }.values.flatMap(\.values).reduce(0, +)), "
-                + "findings \(findings.count), " + String(format: "%.1f s, seed %llu", Date().timeIntervalSince(started), seed)
+                + "findings \(findings.count), "
+                + String(format: "%.1f s, seed %llu", Date().timeIntervalSince(started), seed)
         )
         try common.finish("damage", passed: findings.isEmpty, work: work)
     }
@@ -103,12 +112,15 @@ struct DamageTest: ParsableCommand {
     struct Tally {
         var outcomes: [String: [String: Int]] = [:]
         var files: [String: Int] = [:]
-        mutating func count(_ tool: String, _ outcome: Outcome) { outcomes[tool, default: [:]][outcome.label, default: 0] += 1 }
+        mutating func count(_ tool: String, _ outcome: Outcome) {
+            outcomes[tool, default: [:]][outcome.label, default: 0] += 1
+        }
 
         /// One line per tool: how its runs ended.
         func print() {
             for (tool, ends) in outcomes.sorted(by: { $0.key < $1.key }) {
-                let counts = ends.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                let counts = ends.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(
+                    separator: ", ")
                 Swift.print("damage: \(tool): \(counts)")
             }
         }
@@ -167,7 +179,9 @@ struct DamageTest: ParsableCommand {
             }
         }
 
-        func run(on directory: String, head: LogHead, executables: Executables, work: String, patience: Double) throws -> Outcome {
+        func run(on directory: String, head: LogHead, executables: Executables, work: String, patience: Double) throws
+            -> Outcome
+        {
             var data = directory
             var arguments: [String]
             switch self {
@@ -231,12 +245,16 @@ struct DamageTest: ParsableCommand {
                 what = "page \(number) zeroed"
             case .randomPage:
                 let number = random(pages)
-                for i in number * page..<min(bytes.count, (number + 1) * page) { bytes[i] = UInt8(truncatingIfNeeded: generator.next()) }
+                for i in number * page..<min(bytes.count, (number + 1) * page) {
+                    bytes[i] = UInt8(truncatingIfNeeded: generator.next())
+                }
                 what = "page \(number) random"
             case .copyPage:
                 let from = random(pages)
                 let to = random(pages)
-                guard (to + 1) * page <= bytes.count, (from + 1) * page <= bytes.count else { return "nothing (one page)" }
+                guard (to + 1) * page <= bytes.count, (from + 1) * page <= bytes.count else {
+                    return "nothing (one page)"
+                }
                 bytes.replaceSubrange(to * page..<(to + 1) * page, with: bytes[from * page..<(from + 1) * page])
                 what = "page \(from) copied over page \(to)"
             case .truncate:
@@ -246,16 +264,22 @@ struct DamageTest: ParsableCommand {
             case .metaBits:
                 let count = 1 + random(4)
                 // The meta pages' fields: page size, root pages, last page, transaction id.
-                for _ in 0..<count { bytes[min(bytes.count - 1, random(2) * page + 16 + random(144))] ^= UInt8(1 << random(8)) }
+                for _ in 0..<count {
+                    bytes[min(bytes.count - 1, random(2) * page + 16 + random(144))] ^= UInt8(1 << random(8))
+                }
                 what = "\(count) bits of the meta pages flipped"
             }
-            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { throw CrashTestFailure("cannot write \(path)") }
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+                throw CrashTestFailure("cannot write \(path)")
+            }
             return what
         }
     }
 
     /// Starts `parleyd` on the directory; how it ended: served (then stopped), refused, crashed, hung.
-    static func startDaemon(on directory: String, executables: Executables, work: String, patience: Double) throws -> Outcome {
+    static func startDaemon(on directory: String, executables: Executables, work: String, patience: Double) throws
+        -> Outcome
+    {
         let socket = directory + "/d.sock"
         let log = work + "/parleyd.log"
         unlink(log)
@@ -267,7 +291,10 @@ struct DamageTest: ParsableCommand {
                 let status = child.wait()
                 return child.process.terminationReason == .uncaughtSignal ? .signal(status) : .refused
             }
-            if (try? LineClient(path: socket)) != nil { return .served(stopStatus: child.terminate()) }
+            if let client = try? ParleyConnection.open(socket) {
+                client.closeBlocking()
+                return .served(stopStatus: child.terminate())
+            }
             usleep(5_000)
         }
         child.kill()
@@ -277,25 +304,32 @@ struct DamageTest: ParsableCommand {
     /// The data directory the files are mutated from: the demo directory and `commands` commands.
     static func seed(_ directory: String, commands: Int, executables: Executables, work: String) throws -> UInt64 {
         let daemon = Daemon(executables: executables, directory: directory, logPath: work + "/source-parleyd.log")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         _ = try daemon.start()
-        let connection = try LineClient(path: daemon.socketPath)
-        for spec in Workload.setup(clients: 2) { _ = try connection.call(spec.method, params: spec.params) }
-        for sequence in 0..<commands {
-            let spec = Workload.command(client: sequence % 2, cycle: 0, sequence: sequence)
-            _ = try connection.call(spec.method, params: spec.params)
+        let connection = try ParleyConnection.open(daemon.socketPath)
+        defer { connection.closeBlocking() }
+        let specs =
+            Workload.setup(clients: 2)
+            + (0..<commands).map { Workload.command(client: $0 % 2, cycle: 0, sequence: $0) }
+        for spec in specs {
+            if case .lost(let reason) = connection.sendBlocking(spec) {
+                throw CrashTestFailure("the source daemon did not answer \(spec.key): \(reason)")
+            }
         }
-        let head = (try connection.call("log.head", params: "{}")["result"] as? [String: Any])?["position"] as? NSNumber
-        connection.disconnect()
+        let head = try Blocking.run { try await connection.call("log.head", timeout: Patience.duration) }["position"]?
+            .uint64
         let stopped = daemon.stop()
         guard stopped == 0 else { throw CrashTestFailure("the source daemon exited \(stopped) on SIGTERM") }
-        return head?.uint64Value ?? 0
+        return head ?? 0
     }
 
     /// Copies the data files (no lock files, marker or socket) into the new directory `target`.
     static func copyData(from source: String, to target: String) throws {
-        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
-        for name in [Engine.logFile, Engine.projectionsFile] where FileManager.default.fileExists(atPath: source + "/" + name) {
+        try FileManager.default.createDirectory(
+            atPath: target, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        for name in [Engine.logFile, Engine.projectionsFile]
+        where FileManager.default.fileExists(atPath: source + "/" + name) {
             try FileManager.default.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
         }
     }

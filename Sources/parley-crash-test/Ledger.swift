@@ -1,5 +1,7 @@
 import Foundation
+import ParleyClient
 import ParleyCore
+import ParleyProtocol
 import Synchronization
 
 /// One command the load sends, kept so it can be retried byte for byte with its key.
@@ -8,8 +10,8 @@ struct CommandSpec: Sendable {
     var key: String
     /// The method.
     var method: String
-    /// The params as JSON object text, `idempotencyKey` included.
-    var params: String
+    /// The params, `idempotencyKey` included.
+    var params: [String: JSONValue]
 }
 
 /// What the clients were told, and what the checks found: the test's source of truth.
@@ -41,12 +43,14 @@ final class Ledger: Sendable {
 
     /// Records a command's answer. A result must name the same events as any earlier result for
     /// the key (a replay returns the original); a refusal must not follow an acknowledgement.
-    func answered(_ key: String, _ answer: [String: Any], retry: Bool) {
+    /// A lost answer changes nothing: the command stays pending.
+    func answered(_ key: String, _ answer: CommandAnswer, retry: Bool) {
         state.withLock { state in
             if retry { state.retries += 1 }
-            if let result = answer["result"] as? [String: Any] {
-                let events = (result["events"] as? [[String: Any]] ?? []).compactMap { ($0["position"] as? NSNumber)?.uint64Value }
-                let replayed = result["replayed"] as? Bool ?? false
+            switch answer {
+            case .result(let result):
+                let events = (result["events"]?.array ?? []).compactMap { $0["position"]?.uint64 }
+                let replayed = result["replayed"]?.bool ?? false
                 if retry && replayed { state.replayedRetries += 1 }
                 if let earlier = state.acked[key], earlier != events {
                     state.findings.append("key \(key): answered with events \(events), earlier with \(earlier)")
@@ -56,14 +60,15 @@ final class Ledger: Sendable {
                 }
                 state.acked[key] = events
                 state.pending.remove(key)
-            } else if let error = answer["error"] as? [String: Any] {
-                let data = error["data"] as? [String: Any]
-                if data?["retryable"] as? Bool == true { return }  // stays pending: retried later
+            case .refused(let error):
+                if error.retryable { return }  // stays pending: retried later
                 if state.acked[key] != nil {
                     state.findings.append("key \(key): acknowledged earlier, now refused: \(error)")
                 }
                 state.refused.insert(key)
                 state.pending.remove(key)
+            case .lost:
+                return
             }
         }
     }
@@ -81,8 +86,9 @@ final class Ledger: Sendable {
         state.withLock { state in
             let keys = Array(state.acked.keys)
             guard !keys.isEmpty else { return [] }
-            return (0..<min(count, keys.count)).compactMap { _ in state.specs[keys[Int(generator.next() % UInt64(keys.count))]] }
+            return (0..<min(count, keys.count)).compactMap { _ in
+                state.specs[keys[Int(generator.next() % UInt64(keys.count))]]
+            }
         }
     }
 }
-

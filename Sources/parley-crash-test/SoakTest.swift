@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import ParleyClient
 import ParleyCore
+import ParleyProtocol
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `parley-crash-test soak` (`tools/soak`): a long mixed load, sampling what would show a leak.
@@ -18,7 +20,8 @@ import Glibc
 struct SoakTest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
-        abstract: "Run parleyd under mixed load for MINUTES, sampling RssAnon, descriptors, threads and readers; report slopes.",
+        abstract:
+            "Run parleyd under mixed load for MINUTES, sampling RssAnon, descriptors, threads and readers; report slopes.",
         discussion: """
             Passes (exit 0) when none of RssAnon, open descriptors, threads and LMDB readers in use \
             grows by more than 10 % (and by more than one) between the means of the first and the \
@@ -38,18 +41,21 @@ struct SoakTest: ParsableCommand {
         let work = try common.workDirectory()
         let data = work + "/data"
         let executables = common.executables
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let daemon = Daemon(executables: executables, directory: data, logPath: work + "/parleyd.log")
         _ = try daemon.start()
         guard let pid = daemon.pid else { throw CrashTestFailure("parleyd is not running") }
         print("soak: \(minutes) min, sample every \(sample) s, parleyd pid \(pid), work directory \(work)")
         let ledger = Ledger()
-        let setup = try LineClient(path: daemon.socketPath)
+        let setup = try ParleyConnection.open(daemon.socketPath)
         for spec in Workload.setup(clients: agents) {
             ledger.sending(spec)
-            ledger.answered(spec.key, try setup.call(spec.method, params: spec.params), retry: false)
+            let answer = setup.sendBlocking(spec)
+            if case .lost(let reason) = answer { throw CrashTestFailure("setup \(spec.key) unanswered: \(reason)") }
+            ledger.answered(spec.key, answer, retry: false)
         }
-        setup.disconnect()
+        setup.closeBlocking()
 
         let load = SoakLoad(socketPath: daemon.socketPath, agents: agents, ledger: ledger)
         load.start()
@@ -65,13 +71,15 @@ struct SoakTest: ParsableCommand {
                 nextMaintenance += maintenance * 60
                 round += 1
                 let copy = work + "/backup-\(round)"
-                let backup = try executables.runParley(["backup", "--data", data, "--to", copy], output: work + "/tools.log")
+                let backup = try executables.runParley(
+                    ["backup", "--data", data, "--to", copy], output: work + "/tools.log")
                 if backup != 0 { findings.append("at \(Int(elapsed)) s: parley backup exited \(backup)") }
                 try? FileManager.default.removeItem(atPath: copy)
                 let audit = try executables.runParley(["audit", "verify", "--data", data], output: work + "/tools.log")
                 if audit != 0 { findings.append("at \(Int(elapsed)) s: parley audit verify exited \(audit)") }
             }
-            let taken = try Sample.take(pid: pid, elapsed: elapsed, latencies: load.takeLatencies(), executables: executables, data: data)
+            let taken = try Sample.take(
+                pid: pid, elapsed: elapsed, latencies: load.takeLatencies(), executables: executables, data: data)
             samples.append(taken)
             print(taken.line)
             fflush(nil)  // each sample line as it is taken, also into a file
@@ -107,7 +115,9 @@ struct Sample {
     var acks: Int
     var p99Milliseconds: Double
 
-    static func take(pid: Int32, elapsed: Double, latencies: [Double], executables: Executables, data: String) throws -> Sample {
+    static func take(pid: Int32, elapsed: Double, latencies: [Double], executables: Executables, data: String) throws
+        -> Sample
+    {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         func field(_ name: String) -> Double {
             let line = status.split(separator: "\n").first { $0.hasPrefix(name + ":") } ?? ""
@@ -117,7 +127,9 @@ struct Sample {
         let output = NSTemporaryDirectory() + "soak-stats-\(getpid()).json"
         unlink(output)
         _ = try executables.runParley(["stats", "--data", data, "--json"], output: output)
-        let stats = (try? Data(contentsOf: URL(fileURLWithPath: output))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        let stats = (try? Data(contentsOf: URL(fileURLWithPath: output))).flatMap {
+            try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
+        }
         let sorted = latencies.sorted()
         let p99 = sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
         return Sample(
@@ -128,7 +140,8 @@ struct Sample {
 
     var line: String {
         String(
-            format: "soak: t=%5.0f s  RssAnon %7.0f KiB  fds %4.0f  threads %3.0f  readers %3.0f  acks %6d  ack p99 %6.2f ms",
+            format:
+                "soak: t=%5.0f s  RssAnon %7.0f KiB  fds %4.0f  threads %3.0f  readers %3.0f  acks %6d  ack p99 %6.2f ms",
             elapsed, rssAnonKiB, descriptors, threads, readers, acks, p99Milliseconds)
     }
 }
@@ -149,20 +162,27 @@ struct SoakReport {
         let start = warm.first?.elapsed ?? 0
         let end = warm.last?.elapsed ?? 0
         let figures: [(String, KeyPath<Sample, Double>, Bool)] = [
-            ("RssAnon KiB", \.rssAnonKiB, true), ("open descriptors", \.descriptors, true), ("threads", \.threads, true),
+            ("RssAnon KiB", \.rssAnonKiB, true), ("open descriptors", \.descriptors, true),
+            ("threads", \.threads, true),
             ("LMDB readers", \.readers, true), ("ack p99 ms", \.p99Milliseconds, false),
         ]
-        lines.append(String(format: "soak: windows of %.0f s after %.0f s of warm-up; slope by least squares over %d samples", window, warmup, warm.count))
+        lines.append(
+            String(
+                format: "soak: windows of %.0f s after %.0f s of warm-up; slope by least squares over %d samples",
+                window, warmup, warm.count))
         for (name, path, judged) in figures {
             let first = Self.mean(warm.filter { $0.elapsed <= start + window }.map { $0[keyPath: path] })
             let last = Self.mean(warm.filter { $0.elapsed >= end - window }.map { $0[keyPath: path] })
             let growth = first > 0 ? (last / first - 1) * 100 : (last > 0 ? 100 : 0)
             let slope = Self.slopePerMinute(warm.map { ($0.elapsed, $0[keyPath: path]) })
             lines.append(
-                String(format: "soak: %@: first window %.2f, last window %.2f (%+.1f %%), slope %+.3f per minute%@",
-                       name, first, last, growth, slope, judged ? "" : " (reported, not judged: the machine is shared)"))
+                String(
+                    format: "soak: %@: first window %.2f, last window %.2f (%+.1f %%), slope %+.3f per minute%@",
+                    name, first, last, growth, slope, judged ? "" : " (reported, not judged: the machine is shared)"))
             // A count of a few (descriptors, threads, readers) moves by one as work comes and goes.
-            if judged, growth > 10, last - first > 1 { findings.append(String(format: "%@ grew %.1f %% between the first and the last window", name, growth)) }
+            if judged, growth > 10, last - first > 1 {
+                findings.append(String(format: "%@ grew %.1f %% between the first and the last window", name, growth))
+            }
         }
     }
 
@@ -206,7 +226,12 @@ final class SoakLoad: Sendable {
         done.wait()
     }
 
-    func takeLatencies() -> [Double] { latencies.withLock { taken in defer { taken = [] }; return taken } }
+    func takeLatencies() -> [Double] {
+        latencies.withLock { taken in
+            defer { taken = [] }
+            return taken
+        }
+    }
     func findings() -> [String] { problems.withLock { $0 } }
     func subscriptions() -> Int { subscribed.load(ordering: .relaxed) }
 
@@ -221,11 +246,12 @@ final class SoakLoad: Sendable {
     }
 
     /// One command, timed and recorded in the ledger; the answer, or nil when the connection failed.
-    private func call(_ connection: LineClient, _ spec: CommandSpec) -> [String: Any]? {
+    private func call(_ connection: ParleyConnection, _ spec: CommandSpec) -> CommandAnswer? {
         ledger.sending(spec)
         let started = DispatchTime.now().uptimeNanoseconds
-        guard let answer = try? connection.call(spec.method, params: spec.params) else {
-            problems.withLock { $0.append("a connection failed during \(spec.key)") }
+        let answer = connection.sendBlocking(spec)
+        if case .lost(let reason) = answer {
+            problems.withLock { $0.append("a connection failed during \(spec.key): \(reason)") }
             return nil
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e6
@@ -235,10 +261,11 @@ final class SoakLoad: Sendable {
     }
 
     private func send(as agent: Int) {
-        guard let connection = try? LineClient(path: socketPath) else {
+        guard let connection = try? ParleyConnection.open(socketPath) else {
             problems.withLock { $0.append("agent \(agent) could not connect") }
             return
         }
+        defer { connection.closeBlocking() }
         var sequence = 0
         while isRunning {
             let spec = Workload.command(client: agent, cycle: 0, sequence: sequence)
@@ -246,17 +273,31 @@ final class SoakLoad: Sendable {
             guard let answer = call(connection, spec) else { return }
             // Every other send is submitted and reported sent, then delivered, as a carrier does.
             guard spec.method == "sms.send", sequence % 2 == 0,
-                let messageId = (answer["result"] as? [String: Any])?["messageId"] as? String
+                let messageId = answer.result?["messageId"]?.string
             else { continue }
             let reference = "soak-\(spec.key)"
-            let carrier = [
-                ("carrier.submit", #"{"messageId":"\#(messageId)","connector":"soak","idempotencyKey":"submit-\#(spec.key)"}"#),
-                ("carrier.status", #"{"messageId":"\#(messageId)","carrierReference":"\#(reference)","status":"sent","idempotencyKey":"sent-\#(spec.key)"}"#),
-                ("carrier.status", #"{"carrierReference":"\#(reference)","status":"delivered","idempotencyKey":"dlr-\#(spec.key)"}"#),
+            let carrier: [CommandSpec] = [
+                CommandSpec(
+                    key: "submit-" + spec.key, method: "carrier.submit",
+                    params: [
+                        "messageId": .string(messageId), "connector": "soak",
+                        "idempotencyKey": .string("submit-" + spec.key),
+                    ]),
+                CommandSpec(
+                    key: "sent-" + spec.key, method: "carrier.status",
+                    params: [
+                        "messageId": .string(messageId), "carrierReference": .string(reference), "status": "sent",
+                        "idempotencyKey": .string("sent-" + spec.key),
+                    ]),
+                CommandSpec(
+                    key: "dlr-" + spec.key, method: "carrier.status",
+                    params: [
+                        "carrierReference": .string(reference), "status": "delivered",
+                        "idempotencyKey": .string("dlr-" + spec.key),
+                    ]),
             ]
-            for (index, (method, params)) in carrier.enumerated() {
-                let key = ["submit-", "sent-", "dlr-"][index] + spec.key
-                guard call(connection, CommandSpec(key: key, method: method, params: params)) != nil else { return }
+            for command in carrier {
+                guard call(connection, command) != nil else { return }
             }
         }
     }
@@ -265,30 +306,36 @@ final class SoakLoad: Sendable {
     private func churnSubscriptions(seed: UInt64) {
         var generator = SplitMix64(seed: seed)
         while isRunning {
-            guard let connection = try? LineClient(path: socketPath) else { continue }
-            let head = (connection.greeting["head"] as? NSNumber)?.uint64Value ?? 0
             switch generator.next() % 4 {
             case 0, 1:
                 // Catches up on the last few hundred events, then reads live ones for a while.
-                let after = head > 300 ? head - 300 : 0
-                if (try? connection.send(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"after":\#(after)}}"#)) != nil {
-                    subscribed.add(1, ordering: .relaxed)
-                    for _ in 0..<(100 + generator.next() % 400) where isRunning {
-                        guard (try? connection.readLine()) != nil else { break }
+                guard let connection = try? ParleyConnection.open(socketPath) else { continue }
+                let head = connection.greeting["head"]?.uint64 ?? 0
+                let count = Int(100 + generator.next() % 400)
+                _ = try? Blocking.run { [self] in
+                    var read = 0
+                    for try await _ in try await connection.subscribe(after: head > 300 ? head - 300 : 0) {
+                        if read == 0 { subscribed.add(1, ordering: .relaxed) }
+                        read += 1
+                        if read >= count || !isRunning { return }
                     }
                 }
+                connection.closeBlocking()
             case 2:
                 // Subscribes, never reads, and vanishes.
-                if (try? connection.send(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"after":0}}"#)) != nil {
+                guard let raw = RawConnection(path: socketPath) else { continue }
+                if raw.write(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"after":0}}"# + "\n") {
                     subscribed.add(1, ordering: .relaxed)
                 }
                 usleep(UInt32(200_000 + generator.next() % 1_000_000))
+                raw.close()
             default:
                 // Half a request line, then gone.
-                try? connection.send(#"{"jsonrpc":"2.0","id":7,"method":"log.he"#, terminated: false)
+                guard let raw = RawConnection(path: socketPath) else { continue }
+                raw.write(#"{"jsonrpc":"2.0","id":7,"method":"log.he"#)
                 usleep(UInt32(100_000 + generator.next() % 300_000))
+                raw.close()
             }
-            connection.disconnect()
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ParleyClient
 import Synchronization
 
 /// A subscriber to every event that resumes from the last position it saw after each restart;
@@ -44,39 +45,47 @@ final class ResumingSubscriber: Sendable {
             state.resumes += 1
             return state.lastSeen
         }
-        guard let connection = try? LineClient(path: socketPath) else {
+        guard let connection = try? ParleyConnection.open(socketPath) else {
             state.withLock { $0.findings.append("subscriber: cannot connect") }
             return
         }
+        defer { connection.closeBlocking() }
+        // The library reads the subscription; the resuming is this test's own (from lastSeen,
+        // once per round), so what is checked is the daemon's guarantee, not the library's.
+        let subscription: Subscription
         do {
-            let answer = try connection.call("events.subscribe", params: #"{"after":\#(after)}"#)
-            signal()
-            guard answer["result"] != nil else {
-                state.withLock { $0.findings.append("subscriber: subscribe after \(after) refused: \(answer)") }
-                return
+            subscription = try Blocking.run {
+                try await connection.subscribe(after: after, buffer: 1 << 24, timeout: Patience.duration)
             }
-            while true {
-                let line = try connection.readObject()
-                let method = line["method"] as? String
-                let params = line["params"] as? [String: Any] ?? [:]
-                if method == "events.event", let position = (params["position"] as? NSNumber)?.uint64Value {
+        } catch ParleyError.remote(let error) {
+            signal()
+            state.withLock { $0.findings.append("subscriber: subscribe after \(after) refused: \(error)") }
+            return
+        } catch {
+            return  // the daemon was killed before answering: resume after the restart
+        }
+        signal()
+        _ = try? Blocking.run { [self] in
+            for try await message in subscription {
+                switch message {
+                case .event(let position, _, _):
                     state.withLock { state in
                         if position <= state.lastSeen {
-                            state.findings.append("subscriber: position \(position) delivered again (last seen \(state.lastSeen))")
+                            state.findings.append(
+                                "subscriber: position \(position) delivered again (last seen \(state.lastSeen))")
                         } else if position != state.lastSeen + 1 {
                             state.findings.append("subscriber: gap: \(position) after \(state.lastSeen)")
                         }
                         state.lastSeen = max(state.lastSeen, position)
                         state.delivered += 1
                     }
-                } else if method == "events.caughtUp", untilCaughtUp {
+                case .caughtUp where untilCaughtUp, .end:
                     return
-                } else if method == "events.end" {
-                    return
+                case .caughtUp, .checkpoint:
+                    continue
                 }
             }
-        } catch {
-            return  // the daemon was killed: resume from lastSeen after the restart
         }
+        // Thrown: the daemon was killed; resume from lastSeen after the restart.
     }
 }

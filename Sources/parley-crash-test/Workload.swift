@@ -1,4 +1,6 @@
 import Foundation
+import ParleyClient
+import ParleyProtocol
 
 /// The commands of the load: each client is one agent sending SMS, and a carrier reporting
 /// inbound SMS, every command with its own idempotency key.
@@ -13,11 +15,16 @@ enum Workload {
             return [
                 CommandSpec(
                     key: "setup-agent-\(client)", method: "directory.putAgent",
-                    params: #"{"agentId":"\#(agent)","displayName":"Crash \#(client)","services":["support"],"idempotencyKey":"setup-agent-\#(client)"}"#
+                    params: [
+                        "agentId": .string(agent), "displayName": .string("Crash \(client)"), "services": ["support"],
+                        "idempotencyKey": .string("setup-agent-\(client)"),
+                    ]
                 ),
                 CommandSpec(
                     key: "setup-login-\(client)", method: "agent.login",
-                    params: #"{"agentId":"\#(agent)","state":"Ready","idempotencyKey":"setup-login-\#(client)"}"#
+                    params: [
+                        "agentId": .string(agent), "state": "Ready", "idempotencyKey": .string("setup-login-\(client)"),
+                    ]
                 ),
             ]
         }
@@ -31,13 +38,19 @@ enum Workload {
             let key = "in-\(tag)"
             return CommandSpec(
                 key: key, method: "carrier.inbound",
-                params: #"{"from":"+166\#(number)","to":"+15550100100","text":"inbound \#(tag) ✓","carrierReference":"ref-\#(tag)","idempotencyKey":"\#(key)"}"#
+                params: [
+                    "from": .string("+166\(number)"), "to": "+15550100100", "text": .string("inbound \(tag) ✓"),
+                    "carrierReference": .string("ref-\(tag)"), "idempotencyKey": .string(key),
+                ]
             )
         }
         let key = "send-\(tag)"
         return CommandSpec(
             key: key, method: "sms.send",
-            params: #"{"agentId":"\#(agent(client))","serviceId":"support","customerNumber":"+155\#(number)","text":"crash test \#(tag) 👋","idempotencyKey":"\#(key)"}"#
+            params: [
+                "agentId": .string(agent(client)), "serviceId": "support", "customerNumber": .string("+155\(number)"),
+                "text": .string("crash test \(tag) 👋"), "idempotencyKey": .string(key),
+            ]
         )
     }
 }
@@ -57,7 +70,7 @@ final class LoadClients: Sendable {
             connected.enter()
             Thread {
                 defer { done.leave() }
-                let connection = try? LineClient(path: socketPath)
+                let connection = try? ParleyConnection.open(socketPath)
                 connected.leave()
                 guard let connection else { return }
                 var sequence = 0
@@ -65,7 +78,8 @@ final class LoadClients: Sendable {
                     let spec = Workload.command(client: client, cycle: cycle, sequence: sequence)
                     sequence += 1
                     ledger.sending(spec)
-                    guard let answer = try? connection.call(spec.method, params: spec.params) else { return }
+                    let answer = connection.sendBlocking(spec)
+                    if case .lost = answer { return }
                     ledger.answered(spec.key, answer, retry: false)
                 }
             }.start()

@@ -6,7 +6,7 @@ import ParleyStore
 /// `parley-debug`: developer commands for the test suite, the crash test and the tools
 /// (`tools/gen-log`, `tools/hostile-clients`, `tools/bench`). Not shipped with `parley`.
 @main
-struct Debug: ParsableCommand {
+struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-debug",
         abstract: "Developer commands used by the test suite and the tools in tools/; not for operators.",

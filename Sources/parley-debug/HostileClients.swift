@@ -3,16 +3,18 @@ import Foundation
 import ParleyClient
 import ParleyStore
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs misbehaving clients against a live daemon and prints what they cost it: the daemon's
 /// private memory (RssAnon) and a well-behaved client's latency alone and during the abuse.
-struct HostileClients: ParsableCommand {
+struct HostileClients: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hostile-clients",
-        abstract: "Idle connections, slow-loris partial lines, a never-reading subscriber and a connection flood against a running parleyd (see tools/hostile-clients)."
+        abstract:
+            "Idle connections, slow-loris partial lines, a never-reading subscriber and a connection flood against a running parleyd (see tools/hostile-clients)."
     )
 
     @Option(help: "The daemon's socket.") var socket: String
@@ -23,23 +25,27 @@ struct HostileClients: ParsableCommand {
     @Option(help: "Connections that trickle a request one byte every 200 ms.") var tricklers = 10
     @Option(help: "Connections opened past the limit (--max-connections) in the flood.") var flood = 50
     @Option(help: "Requests of each kind per latency run.") var samples = 400
-    @Option(help: "The daemon's --line-timeout, in seconds (how long to wait for the slow-loris connections to be closed).") var lineTimeout = 30.0
+    @Option(
+        help: "The daemon's --line-timeout, in seconds (how long to wait for the slow-loris connections to be closed).")
+    var lineTimeout = 30.0
     @Option(help: "An agent of the directory that may log in (the demo's alice).") var agent = "alice"
 
-    func run() throws {
+    func run() async throws {
         raiseDescriptorLimit()
-        let good = try ClientConnection(path: socket, timeout: 30)
-        try good.call(method: "agent.login", params: ["agentId": agent, "state": "Ready"])
-        let maxConnections = ClientJSON.int((good.greeting["limits"] as? [String: Any])?["maxConnections"]) ?? 1024
+        // The well-behaved client is the client library every front end uses; the abusers below
+        // are raw sockets, because misbehaving byte by byte is their point.
+        let good = try await ParleyConnection.connect(path: socket)
+        try await good.call("agent.login", ["agentId": .string(agent), "state": "Ready"], timeout: .seconds(30))
+        let maxConnections = good.greeting["limits"]?["maxConnections"]?.int64 ?? 1024
         var state = "NotReady"
 
         let before = privateKiB()
-        let alone = try latencies(good, state: &state)
+        let alone = try await latencies(good, state: &state)
         report("parleyd pid \(pid), private memory (RssAnon):")
         report(row("before", before, nil))
 
-        var idleConnections: [ClientConnection] = []
-        for _ in 0..<idle { idleConnections.append(try ClientConnection(path: socket, timeout: 30)) }
+        var idleConnections: [ParleyConnection] = []
+        for _ in 0..<idle { idleConnections.append(try await ParleyConnection.connect(path: socket)) }
         let withIdle = privateKiB()
         report(row("with \(idle) idle connections", withIdle, before) + per(withIdle - before, idle))
 
@@ -58,20 +64,27 @@ struct HostileClients: ParsableCommand {
         let trickler = Thread {
             var offset = 0
             while !stop.isSet {
-                for fd in trickleSockets { _ = ClientSys.send(fd, [request[offset % request.count]], 1, ClientSys.noSignal) }
+                for fd in trickleSockets {
+                    _ = Glibc.send(fd, [request[offset % request.count]], 1, Int32(MSG_NOSIGNAL))
+                }
                 offset += 1
                 usleep(200_000)
             }
         }
         trickler.start()
         let subscriber = try rawConnect()
-        try sendAll(subscriber, Array(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"after":0}}"#.utf8) + [0x0A])
-        usleep(500_000)
+        try sendAll(
+            subscriber,
+            Array(#"{"jsonrpc":"2.0","id":1,"method":"events.subscribe","params":{"after":0}}"#.utf8) + [0x0A])
+        try await Task.sleep(for: .milliseconds(500))
         let withAbuse = privateKiB()
-        let during = try latencies(good, state: &state)
+        let during = try await latencies(good, state: &state)
         let peak = max(withAbuse, privateKiB())
-        report(row("+ \(stalled) partial lines of \(partialBytes) B, \(tricklers) tricklers, 1 subscriber never reading", peak, withIdle)
-            + per(peak - withIdle, stalled, "partial line"))
+        report(
+            row(
+                "+ \(stalled) partial lines of \(partialBytes) B, \(tricklers) tricklers, 1 subscriber never reading",
+                peak, withIdle)
+                + per(peak - withIdle, stalled, "partial line"))
 
         // The flood: connections past the limit are refused with a clear line; the good client goes on.
         let open = 1 + idle + stalled + tricklers + 1
@@ -82,23 +95,30 @@ struct HostileClients: ParsableCommand {
             let fd = try rawConnect()
             floodSockets.append(fd)
             let first = readLine(fd, timeout: 5) ?? ""
-            if first.contains("\"TooManyConnections\"") { refused += 1 } else if first.contains("server.hello") { admitted += 1 }
+            if first.contains("\"TooManyConnections\"") {
+                refused += 1
+            } else if first.contains("server.hello") {
+                admitted += 1
+            }
         }
-        let floodAnswer = (try? good.call(method: "log.head")) != nil
-        for fd in floodSockets { _ = ClientSys.close(fd) }
+        let floodAnswer = (try? await good.call("log.head", timeout: .seconds(30))) != nil
+        for fd in floodSockets { _ = Glibc.close(fd) }
 
         report("")
         report("well-behaved client, \(samples) requests of each kind, one at a time:")
         report("  alone:        \(alone.description)")
         report("  during abuse: \(during.description)")
-        report(String(
-            format: "  factor (during / alone): query p50 %.2f, p99 %.2f; command p50 %.2f, p99 %.2f",
-            during.query.p50 / alone.query.p50, during.query.p99 / alone.query.p99,
-            during.command.p50 / alone.command.p50, during.command.p99 / alone.command.p99
-        ))
+        report(
+            String(
+                format: "  factor (during / alone): query p50 %.2f, p99 %.2f; command p50 %.2f, p99 %.2f",
+                during.query.p50 / alone.query.p50, during.query.p99 / alone.query.p99,
+                during.command.p50 / alone.command.p50, during.command.p99 / alone.command.p99
+            ))
         report("")
-        report("flood: \(flood) connections with \(open) open (limit \(maxConnections)): \(refused) refused with TooManyConnections, "
-            + "\(admitted) admitted; the well-behaved client \(floodAnswer ? "was answered" : "was NOT answered") during the flood")
+        report(
+            "flood: \(flood) connections with \(open) open (limit \(maxConnections)): \(refused) refused with TooManyConnections, "
+                + "\(admitted) admitted; the well-behaved client \(floodAnswer ? "was answered" : "was NOT answered") during the flood"
+        )
 
         // Partial lines are closed after the line timeout with LineTimeout.
         stop.set()
@@ -109,17 +129,26 @@ struct HostileClients: ParsableCommand {
             while let line = readLine(fd, timeout: max(1, waitUntil.timeIntervalSinceNow)) {
                 if line.contains("\"LineTimeout\"") { sawTimeout = true }
             }
-            if sawTimeout, index < stalledSockets.count { timedOut.stalled += 1 } else if sawTimeout { timedOut.tricklers += 1 }
-            _ = ClientSys.close(fd)
+            if sawTimeout, index < stalledSockets.count {
+                timedOut.stalled += 1
+            } else if sawTimeout {
+                timedOut.tricklers += 1
+            }
+            _ = Glibc.close(fd)
         }
-        report("slow loris: LineTimeout and closed: \(timedOut.stalled) of \(stalled) hanging partial lines, "
-            + "\(timedOut.tricklers) of \(tricklers) tricklers (--line-timeout \(lineTimeout == lineTimeout.rounded() ? String(Int(lineTimeout)) : String(lineTimeout)) s)")
+        report(
+            "slow loris: LineTimeout and closed: \(timedOut.stalled) of \(stalled) hanging partial lines, "
+                + "\(timedOut.tricklers) of \(tricklers) tricklers (--line-timeout \(lineTimeout == lineTimeout.rounded() ? String(Int(lineTimeout)) : String(lineTimeout)) s)"
+        )
         let afterLoris = privateKiB()
-        _ = ClientSys.close(subscriber)
+        _ = Glibc.close(subscriber)
+        for connection in idleConnections { await connection.close() }
         idleConnections.removeAll()
-        usleep(1_000_000)
-        report(row("after every abuser disconnected", privateKiB(), nil) + " (after the partial lines were dropped: \(afterLoris) KiB)")
-        good.close()
+        try await Task.sleep(for: .seconds(1))
+        report(
+            row("after every abuser disconnected", privateKiB(), nil)
+                + " (after the partial lines were dropped: \(afterLoris) KiB)")
+        await good.close()
     }
 
     // MARK: Latency
@@ -134,24 +163,25 @@ struct HostileClients: ParsableCommand {
         var command: Percentiles
         var description: String {
             String(
-                format: "query (agent.view) p50 %.3f ms, p99 %.3f ms; command (agent.setState, one durable commit) p50 %.3f ms, p99 %.3f ms",
+                format:
+                    "query (agent.view) p50 %.3f ms, p99 %.3f ms; command (agent.setState, one durable commit) p50 %.3f ms, p99 %.3f ms",
                 query.p50, query.p99, command.p50, command.p99
             )
         }
     }
 
-    private func latencies(_ client: ClientConnection, state: inout String) throws -> Latencies {
+    private func latencies(_ client: ParleyConnection, state: inout String) async throws -> Latencies {
         var queries: [Double] = []
         var commands: [Double] = []
         for _ in 0..<samples {
             var start = ContinuousClock.now
-            try client.call(method: "agent.view", params: ["agentId": agent])
+            try await client.call("agent.view", ["agentId": .string(agent)], timeout: .seconds(30))
             queries.append((ContinuousClock.now - start).milliseconds)
             state = state == "Ready" ? "NotReady" : "Ready"
             start = ContinuousClock.now
-            try client.call(method: "agent.setState", params: ["agentId": agent, "state": state])
+            try await client.call(
+                "agent.setState", ["agentId": .string(agent), "state": .string(state)], timeout: .seconds(30))
             commands.append((ContinuousClock.now - start).milliseconds)
-            client.notifications.removeAll()
         }
         return Latencies(query: percentiles(queries), command: percentiles(commands))
     }
@@ -181,7 +211,9 @@ struct HostileClients: ParsableCommand {
         count > 0 ? String(format: ", %.1f KiB per \(noun)", Double(kib) / Double(count)) : ""
     }
 
-    private func report(_ line: String) { ClientSys.write(line + "\n", to: 1) }
+    private func report(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
 
     // MARK: Raw sockets
 
@@ -189,7 +221,9 @@ struct HostileClients: ParsableCommand {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(socket.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw ValidationError("socket path too long") }
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw ValidationError("socket path too long")
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
@@ -198,11 +232,11 @@ struct HostileClients: ParsableCommand {
         guard fd >= 0 else { throw ValidationError("socket(): \(SystemError.reason())") }
         let rc = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                ClientSys.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
         guard rc == 0 else {
-            _ = ClientSys.close(fd)
+            _ = Glibc.close(fd)
             throw ValidationError("connect \(socket): \(SystemError.reason())")
         }
         return fd
@@ -211,7 +245,7 @@ struct HostileClients: ParsableCommand {
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { ClientSys.send(fd, $0.baseAddress! + offset, bytes.count - offset, ClientSys.noSignal) }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw ValidationError("send: \(SystemError.reason())") }
             offset += n
         }
@@ -223,7 +257,7 @@ struct HostileClients: ParsableCommand {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var line: [UInt8] = []
         var byte: UInt8 = 0
-        while ClientSys.read(fd, &byte, 1) == 1 {
+        while Glibc.read(fd, &byte, 1) == 1 {
             if byte == 0x0A { return String(decoding: line, as: UTF8.self) }
             line.append(byte)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyClient
+import ParleyProtocol
 
 // The client subcommands of `parley`: each connects to parleyd's Unix socket, makes one or two
 // JSON-RPC calls and prints the answer as a few stable text lines (or, with --json, as the raw
@@ -9,7 +10,7 @@ import ParleyClient
 // reached or the connection broke; a usage error also exits 2.
 
 /// `parley call METHOD [PARAMS_JSON]`: any method, raw.
-struct ClientCall: ParsableCommand {
+struct ClientCall: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "call",
         abstract: "Call any protocol method with raw JSON params.",
@@ -33,20 +34,28 @@ struct ClientCall: ParsableCommand {
     @Argument(help: ArgumentHelp("The params as a JSON object (default {}).", valueName: "params-json"))
     var params: String?
 
+    /// The params, parsed: nil when they are not a JSON object.
+    private var object: [String: JSONValue]? {
+        guard let params else { return [:] }
+        return (try? JSONParser.parse(Array(params.utf8)))?.object
+    }
+
     func validate() throws {
-        if let params, !(ClientJSON.value(params) is [String: Any]) {
+        guard object != nil else {
             throw ValidationError("PARAMS_JSON must be a JSON object, e.g. '{\"agentId\":\"a1\"}'.")
         }
     }
 
-    func run() throws {
-        let object = params.flatMap { ClientJSON.value($0) as? [String: Any] } ?? [:]
-        try connection.run { client in
+    func run() async throws {
+        let object = self.object ?? [:]
+        try await connection.run { daemon in
             do {
-                let result = try client.call(method: method, params: object)
-                ClientOut.out(ClientJSON.compact(result))
-            } catch ClientError.remote {
-                ClientOut.err(ClientJSON.compact(client.lastErrorObject ?? [:]))
+                ClientOut.out(try await daemon.call(method, object).jsonText)
+            } catch let ParleyError.remote(error) {
+                let answer: JSONValue = [
+                    "code": .integer(error.code), "message": .string(error.message), "data": error.data,
+                ]
+                ClientOut.err(answer.jsonText)
                 throw ExitCode(1)
             }
         }
@@ -54,7 +63,7 @@ struct ClientCall: ParsableCommand {
 }
 
 /// `parley info`: the server and what it knows of the caller.
-struct ClientInfo: ParsableCommand {
+struct ClientInfo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
         abstract: "Show the server's version, protocol, log head, limits and your identity.",
@@ -72,21 +81,21 @@ struct ClientInfo: ParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
-    func run() throws {
-        try options.run { client in
-            let info = try client.call(method: "server.info")
+    func run() async throws {
+        try await options.run { daemon in
+            let info = try await daemon.call("server.info")
             options.print(info) { r in
-                let peer = r["peer"] as? [String: Any] ?? [:]
-                let limits = r["limits"] as? [String: Any] ?? [:]
-                let versions = (r["versions"] as? [Any] ?? []).map { "\(ClientJSON.int($0) ?? 0)" }.joined(separator: ", ")
-                let gids = (peer["gids"] as? [Any] ?? []).map { "\(ClientJSON.int($0) ?? 0)" }.joined(separator: " ")
-                let roles = (peer["roles"] as? [String] ?? []).joined(separator: " ")
-                func limit(_ key: String) -> String { ClientJSON.int(limits[key]).map(String.init) ?? "?" }
+                let peer = r["peer"] ?? [:]
+                let limits = r["limits"] ?? [:]
+                let versions = r.list("versions").map { "\($0.int64 ?? 0)" }.joined(separator: ", ")
+                let gids = peer.list("gids").map { "\($0.int64 ?? 0)" }.joined(separator: " ")
+                let roles = peer.list("roles").compactMap(\.string).joined(separator: " ")
+                func limit(_ key: String) -> String { limits[key]?.int64.map(String.init) ?? "?" }
                 return [
-                    "server:   \(ClientJSON.string(r["server"]) ?? "?")",
-                    "protocol: \(ClientJSON.string(r["protocol"]) ?? "?") \(ClientJSON.int(r["version"]) ?? 0) (supported: \(versions))",
-                    "head:     \(ClientJSON.uint64(r["head"]) ?? 0)",
-                    "peer:     uid \(ClientJSON.int(peer["uid"]) ?? -1), gids \(gids.isEmpty ? "none" : gids), roles \(roles.isEmpty ? "none" : roles)",
+                    "server:   \(r["server"]?.string ?? "?")",
+                    "protocol: \(r["protocol"]?.string ?? "?") \(r["version"]?.int64 ?? 0) (supported: \(versions))",
+                    "head:     \(r["head"]?.uint64 ?? 0)",
+                    "peer:     uid \(peer["uid"]?.int64 ?? -1), gids \(gids.isEmpty ? "none" : gids), roles \(roles.isEmpty ? "none" : roles)",
                     "limits:   line \(limit("maxLineBytes")) B, depth \(limit("maxDepth")), in flight \(limit("maxInFlight")), "
                         + "subscriptions \(limit("maxSubscriptions")), connections \(limit("maxConnections")), read \(limit("maxReadLimit"))",
                 ]
@@ -96,7 +105,7 @@ struct ClientInfo: ParsableCommand {
 }
 
 /// `parley send`: an outbound SMS.
-struct ClientSend: ParsableCommand {
+struct ClientSend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
         abstract: "Send an SMS as an agent (sms.send).",
@@ -122,7 +131,8 @@ struct ClientSend: ParsableCommand {
     @Option(help: "Send in this existing conversation.") var conversation: String?
     @Flag(help: "Send from the agent's own DID (with --to).") var did = false
     @Option(help: ArgumentHelp("The customer's number, E.164.", valueName: "number")) var to: String?
-    @Option(help: ArgumentHelp("An idempotency key: resending with the same key does not send twice.", valueName: "key"))
+    @Option(
+        help: ArgumentHelp("An idempotency key: resending with the same key does not send twice.", valueName: "key"))
     var key: String?
     @Option(
         help: ArgumentHelp(
@@ -136,36 +146,45 @@ struct ClientSend: ParsableCommand {
     func validate() throws {
         let ways = [service != nil, conversation != nil, did].filter { $0 }.count
         guard ways == 1 else { throw ValidationError("Give exactly one of --service, --conversation or --did.") }
-        if conversation != nil, to != nil { throw ValidationError("--to goes with --service or --did, not --conversation.") }
+        if conversation != nil, to != nil {
+            throw ValidationError("--to goes with --service or --did, not --conversation.")
+        }
         if conversation == nil, to == nil { throw ValidationError("--service and --did need --to NUMBER.") }
         for item in attach { _ = try Self.attachment(item) }
         if text.isEmpty && attach.isEmpty { throw ValidationError("Give a text, an attachment, or both.") }
     }
 
-    static func attachment(_ spec: String) throws -> [String: Any] {
+    static func attachment(_ spec: String) throws -> [String: JSONValue] {
         let parts = spec.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, !parts[0].isEmpty, !parts[1].isEmpty, !parts[3].isEmpty, let size = UInt64(parts[2]) else {
-            throw ValidationError("--attach \(spec): expected name:contentType:size:reference, e.g. photo.jpg:image/jpeg:52133:https://cdn/x.")
+        guard parts.count == 4, !parts[0].isEmpty, !parts[1].isEmpty, !parts[3].isEmpty, let size = Int64(parts[2]),
+            size >= 0
+        else {
+            throw ValidationError(
+                "--attach \(spec): expected name:contentType:size:reference, e.g. photo.jpg:image/jpeg:52133:https://cdn/x."
+            )
         }
-        return ["name": parts[0], "contentType": parts[1], "size": size, "reference": parts[3]]
+        return [
+            "name": .string(parts[0]), "contentType": .string(parts[1]), "size": .integer(Int64(size)),
+            "reference": .string(parts[3]),
+        ]
     }
 
-    func run() throws {
-        var params: [String: Any] = ["agentId": agent, "text": text]
-        if let service { params["serviceId"] = service }
-        if let conversation { params["conversationId"] = conversation }
+    func run() async throws {
+        var params: [String: JSONValue] = ["agentId": .string(agent), "text": .string(text)]
+        if let service { params["serviceId"] = .string(service) }
+        if let conversation { params["conversationId"] = .string(conversation) }
         if did { params["fromDid"] = true }
-        if let to { params["customerNumber"] = to }
-        if let key { params["idempotencyKey"] = key }
-        if !attach.isEmpty { params["attachments"] = try attach.map(Self.attachment) }
-        try options.run { client in
-            let r = try client.call(method: "sms.send", params: params)
+        if let to { params["customerNumber"] = .string(to) }
+        if let key { params["idempotencyKey"] = .string(key) }
+        if !attach.isEmpty { params["attachments"] = .array(try attach.map { .object(try Self.attachment($0)) }) }
+        try await options.run { daemon in
+            let r = try await daemon.call("sms.send", params)
             options.print(r) { r in
-                let segments = ClientJSON.int(r["segments"]) ?? 0
+                let segments = r["segments"]?.int64 ?? 0
                 return [
-                    "sent \(ClientJSON.string(r["messageId"]) ?? "?") in conversation \(ClientJSON.string(r["conversationId"]) ?? "?") "
-                        + "(\(ClientJSON.string(r["status"]) ?? "queued"), \(ClientJSON.string(r["encoding"]) ?? "?"), "
-                        + "\(ClientFormat.count(segments, "segment"))) at position \(ClientJSON.uint64(r["position"]) ?? 0)"
+                    "sent \(r["messageId"]?.string ?? "?") in conversation \(r["conversationId"]?.string ?? "?") "
+                        + "(\(r["status"]?.string ?? "queued"), \(r["encoding"]?.string ?? "?"), "
+                        + "\(ClientFormat.count(segments, "segment"))) at position \(r["position"]?.uint64 ?? 0)"
                         + ClientFormat.replayed(r)
                 ]
             }
@@ -174,7 +193,7 @@ struct ClientSend: ParsableCommand {
 }
 
 /// `parley transcript CONVERSATION`: a conversation's messages.
-struct ClientTranscript: ParsableCommand {
+struct ClientTranscript: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "transcript",
         abstract: "Print a conversation's transcript (conversation.get).",
@@ -196,23 +215,23 @@ struct ClientTranscript: ParsableCommand {
     @Option(help: "Only messages recorded after this log position.") var after: UInt64?
     @Option(help: "At most this many messages (server default 1000).") var limit: Int?
 
-    func run() throws {
-        var params: [String: Any] = ["conversationId": conversation]
-        if let after { params["after"] = after }
-        if let limit { params["limit"] = limit }
-        try options.run { client in
-            let r = try client.call(method: "conversation.get", params: params)
+    func run() async throws {
+        var params: [String: JSONValue] = ["conversationId": .string(conversation)]
+        if let after { params["after"] = .integer(Int64(clamping: after)) }
+        if let limit { params["limit"] = .integer(Int64(limit)) }
+        try await options.run { daemon in
+            let r = try await daemon.call("conversation.get", params)
             options.print(r) { r in
-                let c = r["conversation"] as? [String: Any] ?? [:]
-                let messages = ClientJSON.objects(r["messages"])
-                var via = ClientJSON.string(c["kind"]) == "did" ? "DID" : "service \(ClientJSON.string(c["serviceId"]) ?? "?")"
-                via += ", started by \(ClientJSON.string(c["origin"]) ?? "?")"
-                let total = ClientJSON.int(c["messageCount"]) ?? messages.count
+                let c = r["conversation"] ?? [:]
+                let messages = (r["messages"]?.array ?? [])
+                var via = c["kind"]?.string == "did" ? "DID" : "service \(c["serviceId"]?.string ?? "?")"
+                via += ", started by \(c["origin"]?.string ?? "?")"
+                let total = c["messageCount"]?.int64 ?? Int64(messages.count)
                 var lines = [
-                    "conversation \(ClientJSON.string(c["conversationId"]) ?? conversation): \(ClientJSON.string(c["status"]) ?? "?"), "
-                        + "owner \(ClientJSON.string(c["agentId"]) ?? "none") (\(via))",
-                    "local \(ClientJSON.string(c["localNumber"]) ?? "?"), customer \(ClientJSON.string(c["customerNumber"]) ?? "?"), "
-                        + "\(ClientFormat.count(total, "message")), as of position \(ClientJSON.uint64(r["asOf"]) ?? 0)",
+                    "conversation \(c["conversationId"]?.string ?? conversation): \(c["status"]?.string ?? "?"), "
+                        + "owner \(c["agentId"]?.string ?? "none") (\(via))",
+                    "local \(c["localNumber"]?.string ?? "?"), customer \(c["customerNumber"]?.string ?? "?"), "
+                        + "\(ClientFormat.count(total, "message")), as of position \(r["asOf"]?.uint64 ?? 0)",
                 ]
                 lines += messages.map { ClientFormat.message($0) }
                 return lines
@@ -222,7 +241,7 @@ struct ClientTranscript: ParsableCommand {
 }
 
 /// `parley recent AGENT`: the agent's Recent list.
-struct ClientRecent: ParsableCommand {
+struct ClientRecent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "recent",
         abstract: "Show an agent's Recent messages and unread count (recent.get).",
@@ -245,41 +264,42 @@ struct ClientRecent: ParsableCommand {
     @Option(help: "At most this many items (server default 100).") var limit: Int?
     @Flag(help: "Then mark the items shown as read.") var markRead = false
 
-    func run() throws {
-        var params: [String: Any] = ["agentId": agent]
-        if let limit { params["limit"] = limit }
-        try options.run { client in
-            let r = try client.call(method: "recent.get", params: params)
-            let items = ClientJSON.objects(r["items"])
+    func run() async throws {
+        var params: [String: JSONValue] = ["agentId": .string(agent)]
+        if let limit { params["limit"] = .integer(Int64(limit)) }
+        try await options.run { daemon in
+            let r = try await daemon.call("recent.get", params)
+            let items = (r["items"]?.array ?? [])
             options.print(r) { r in
                 var lines = [
-                    "\(agent): \(ClientJSON.uint64(r["unread"]) ?? 0) unread (read up to position \(ClientJSON.uint64(r["readHorizon"]) ?? 0), "
-                        + "as of \(ClientJSON.uint64(r["asOf"]) ?? 0))"
+                    "\(agent): \(r["unread"]?.uint64 ?? 0) unread (read up to position \(r["readHorizon"]?.uint64 ?? 0), "
+                        + "as of \(r["asOf"]?.uint64 ?? 0))"
                 ]
                 for item in items {
-                    let m = item["message"] as? [String: Any] ?? [:]
-                    let mark = ClientJSON.bool(item["unread"]) == true ? "* " : "  "
+                    let m = item["message"] ?? [:]
+                    let mark = item["unread"]?.bool == true ? "* " : "  "
                     lines.append(
-                        ClientFormat.message(m, prefix: mark) + " (\(ClientJSON.string(m["conversationId"]) ?? "?") @"
-                            + "\(ClientJSON.uint64(item["position"]) ?? 0))"
+                        ClientFormat.message(m, prefix: mark) + " (\(m["conversationId"]?.string ?? "?") @"
+                            + "\(item["position"]?.uint64 ?? 0))"
                     )
                 }
                 if items.isEmpty { lines.append("(no recent messages)") }
                 return lines
             }
             guard markRead else { return }
-            guard let newest = items.compactMap({ ClientJSON.uint64($0["position"]) }).max() else {
+            guard let newest = items.compactMap({ $0["position"]?.uint64 }).max() else {
                 if !options.json { ClientOut.out("nothing to mark read") }
                 return
             }
-            let marked = try client.call(method: "recent.markRead", params: ["agentId": agent, "upTo": newest])
+            let marked = try await daemon.call(
+                "recent.markRead", ["agentId": .string(agent), "upTo": .integer(Int64(clamping: newest))])
             options.print(marked) { m in ["marked read up to position \(newest)" + ClientFormat.replayed(m)] }
         }
     }
 }
 
 /// `parley view AGENT`: the agent's desktop view.
-struct ClientView: ParsableCommand {
+struct ClientView: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "view",
         abstract: "Show an agent's state, call, unread count, open chats and pending requests (agent.view).",
@@ -300,36 +320,38 @@ struct ClientView: ParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The agent id.") var agent: String
 
-    func run() throws {
-        try options.run { client in
-            let r = try client.call(method: "agent.view", params: ["agentId": agent])
+    func run() async throws {
+        try await options.run { daemon in
+            let r = try await daemon.call("agent.view", ["agentId": .string(agent)])
             options.print(r) { r in
-                let a = r["agent"] as? [String: Any] ?? [:]
-                var lines = ["\(ClientJSON.string(a["agentId"]) ?? agent) (\(ClientJSON.string(a["displayName"]) ?? "")): \(ClientJSON.string(a["state"]) ?? "?")"]
-                if let call = a["call"] as? [String: Any] {
+                let a = r["agent"] ?? [:]
+                var lines = [
+                    "\(a["agentId"]?.string ?? agent) (\(a["displayName"]?.string ?? "")): \(a["state"]?.string ?? "?")"
+                ]
+                if let call = a["call"] {
                     lines.append(
-                        "call:      \(ClientJSON.string(call["callId"]) ?? "?") on service \(ClientJSON.string(call["serviceId"]) ?? "?") "
-                            + "with \(ClientJSON.string(call["customerNumber"]) ?? "?")"
+                        "call:      \(call["callId"]?.string ?? "?") on service \(call["serviceId"]?.string ?? "?") "
+                            + "with \(call["customerNumber"]?.string ?? "?")"
                     )
                 }
-                let services = (a["services"] as? [String] ?? []).joined(separator: ", ")
-                let did = ClientJSON.string(a["did"]).map { "DID \($0)" } ?? "no DID"
-                let sms = ClientJSON.bool(a["smsAllowed"]) == false ? "SMS not allowed" : "SMS allowed"
+                let services = a.list("services").compactMap(\.string).joined(separator: ", ")
+                let did = a["did"]?.string.map { "DID \($0)" } ?? "no DID"
+                let sms = a["smsAllowed"]?.bool == false ? "SMS not allowed" : "SMS allowed"
                 lines.append("number:    \(did), \(sms), services \(services.isEmpty ? "none" : services)")
-                lines.append("unread:    \(ClientJSON.uint64(r["unread"]) ?? 0)")
+                lines.append("unread:    \(r["unread"]?.uint64 ?? 0)")
                 for (title, key) in [("open chats", "openChats"), ("pending chat requests", "pendingRequests")] {
-                    let list = ClientJSON.objects(r[key])
+                    let list = (r[key]?.array ?? [])
                     lines.append("\(title) (\(list.count))" + (list.isEmpty ? "" : ":"))
                     for c in list {
-                        let via = ClientJSON.string(c["kind"]) == "did" ? "DID" : "service \(ClientJSON.string(c["serviceId"]) ?? "?")"
+                        let via = c["kind"]?.string == "did" ? "DID" : "service \(c["serviceId"]?.string ?? "?")"
                         lines.append(
-                            "  \(ClientJSON.string(c["conversationId"]) ?? "?") \(ClientJSON.string(c["customerNumber"]) ?? "?") "
-                                + "via \(ClientJSON.string(c["localNumber"]) ?? "?") (\(via)), "
-                                + ClientFormat.count(ClientJSON.int(c["messageCount"]) ?? 0, "message")
+                            "  \(c["conversationId"]?.string ?? "?") \(c["customerNumber"]?.string ?? "?") "
+                                + "via \(c["localNumber"]?.string ?? "?") (\(via)), "
+                                + ClientFormat.count(c["messageCount"]?.int64 ?? 0, "message")
                         )
                     }
                 }
-                lines.append("as of position \(ClientJSON.uint64(r["asOf"]) ?? 0)")
+                lines.append("as of position \(r["asOf"]?.uint64 ?? 0)")
                 return lines
             }
         }
@@ -337,7 +359,7 @@ struct ClientView: ParsableCommand {
 }
 
 /// `parley tail`: follow the event log.
-struct ClientTail: ParsableCommand {
+struct ClientTail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
         abstract: "Follow the event log live (events.subscribe), printing each notification.",
@@ -366,54 +388,36 @@ struct ClientTail: ParsableCommand {
     var after: UInt64?
     @Option(help: "Only events concerning this agent.") var agent: String?
     @Option(help: "Only events of this conversation.") var conversation: String?
-    @Option(name: .customLong("type"), help: ArgumentHelp("Only events of this type, e.g. MessageSent; repeatable.", valueName: "type"))
+    @Option(
+        name: .customLong("type"),
+        help: ArgumentHelp("Only events of this type, e.g. MessageSent; repeatable.", valueName: "type"))
     var types: [String] = []
 
-    func run() throws {
-        var params: [String: Any] = [:]
-        if let after { params["after"] = after }
-        var filter: [String: Any] = [:]
-        if let agent { filter["agentId"] = agent }
-        if let conversation { filter["conversationId"] = conversation }
-        if !types.isEmpty { filter["types"] = types }
-        if !filter.isEmpty { params["filter"] = filter }
-        try connection.run { client in
-            let id = try client.send(method: "events.subscribe", params: params)
-            var subscribed = false
-            while true {
-                guard let line = try client.readLine() else {
-                    throw ClientError.connection("the server closed the connection without ending the subscription")
-                }
-                let message = try ClientJSON.object(line)
-                if !subscribed {
-                    guard let answer = try client.answer(message, to: id) else {
-                        client.notifications.removeAll()
-                        continue
-                    }
-                    subscribed = true
-                    try client.setTimeout(nil)
-                    ClientOut.err(
-                        "subscribed \(ClientJSON.string(answer["subscription"]) ?? "?") after \(ClientJSON.uint64(answer["after"]) ?? 0), "
-                            + "head \(ClientJSON.uint64(answer["asOf"]) ?? 0)"
-                    )
-                    continue
-                }
-                guard message["method"] is String else { continue }
-                ClientOut.out(line)
-                guard message["method"] as? String == "events.end" else { continue }
-                let params = message["params"] as? [String: Any] ?? [:]
-                let reason = ClientJSON.string(params["reason"]) ?? "?"
-                let resume = ClientJSON.uint64(params["resumeAfter"]) ?? 0
+    func run() async throws {
+        var filter: [String: JSONValue] = [:]
+        if let agent { filter["agentId"] = .string(agent) }
+        if let conversation { filter["conversationId"] = .string(conversation) }
+        if !types.isEmpty { filter["types"] = .array(types.map(JSONValue.string)) }
+        try await connection.run { daemon in
+            let subscription = try await daemon.connection.subscribe(
+                after: after, filter: filter.isEmpty ? nil : .object(filter), timeout: daemon.timeout)
+            ClientOut.err("subscribed \(subscription.id) after \(subscription.after), head \(subscription.asOf)")
+            for try await message in subscription {
+                guard case .object(var line) = message.notification(subscription: subscription.id) else { continue }
+                line["jsonrpc"] = "2.0"
+                ClientOut.out(JSONValue.object(line).jsonText)
+                guard case .end(let reason, let resume) = message else { continue }
                 ClientOut.err("subscription ended (\(reason)); resume with: parley tail --after \(resume)")
                 if reason == "shutdown" { return }
                 throw ExitCode(1)
             }
+            throw ParleyError.connectionLost("the server closed the connection without ending the subscription")
         }
     }
 }
 
 /// `parley login AGENT`.
-struct ClientLogin: ParsableCommand {
+struct ClientLogin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
         abstract: "Log an agent in (agent.login).",
@@ -427,18 +431,22 @@ struct ClientLogin: ParsableCommand {
     @Argument(help: "The agent id.") var agent: String
     @Flag(help: "Log in Ready instead of NotReady.") var ready = false
 
-    func run() throws {
-        try options.run { client in
-            let r = try client.call(method: "agent.login", params: ["agentId": agent, "state": ready ? "Ready" : "NotReady"])
+    func run() async throws {
+        try await options.run { daemon in
+            let r = try await daemon.call(
+                "agent.login", ["agentId": .string(agent), "state": ready ? "Ready" : "NotReady"])
             options.print(r) { r in
-                ["\(agent) logged in: \(ClientJSON.string(r["state"]) ?? "?") (position \(ClientJSON.uint64(r["position"]) ?? 0))" + ClientFormat.replayed(r)]
+                [
+                    "\(agent) logged in: \(r["state"]?.string ?? "?") (position \(r["position"]?.uint64 ?? 0))"
+                        + ClientFormat.replayed(r)
+                ]
             }
         }
     }
 }
 
 /// `parley logout AGENT`.
-struct ClientLogout: ParsableCommand {
+struct ClientLogout: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout",
         abstract: "Log an agent out (agent.logout).",
@@ -448,16 +456,18 @@ struct ClientLogout: ParsableCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The agent id.") var agent: String
 
-    func run() throws {
-        try options.run { client in
-            let r = try client.call(method: "agent.logout", params: ["agentId": agent])
-            options.print(r) { r in ["\(agent) logged out (position \(ClientJSON.uint64(r["position"]) ?? 0))" + ClientFormat.replayed(r)] }
+    func run() async throws {
+        try await options.run { daemon in
+            let r = try await daemon.call("agent.logout", ["agentId": .string(agent)])
+            options.print(r) { r in
+                ["\(agent) logged out (position \(r["position"]?.uint64 ?? 0))" + ClientFormat.replayed(r)]
+            }
         }
     }
 }
 
 /// `parley state AGENT STATE`.
-struct ClientState: ParsableCommand {
+struct ClientState: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
         abstract: "Set a logged-in agent's state (agent.setState).",
@@ -479,25 +489,32 @@ struct ClientState: ParsableCommand {
 
     func validate() throws {
         let given = [callId, service, customer].compactMap { $0 }.count
-        guard given == 0 || given == 3 else { throw ValidationError("--call-id, --service and --customer go together.") }
+        guard given == 0 || given == 3 else {
+            throw ValidationError("--call-id, --service and --customer go together.")
+        }
     }
 
-    func run() throws {
-        var params: [String: Any] = ["agentId": agent, "state": state]
+    func run() async throws {
+        var params: [String: JSONValue] = ["agentId": .string(agent), "state": .string(state)]
         if let callId, let service, let customer {
-            params["call"] = ["callId": callId, "serviceId": service, "customerNumber": customer]
+            params["call"] = [
+                "callId": .string(callId), "serviceId": .string(service), "customerNumber": .string(customer),
+            ]
         }
-        try options.run { client in
-            let r = try client.call(method: "agent.setState", params: params)
+        try await options.run { daemon in
+            let r = try await daemon.call("agent.setState", params)
             options.print(r) { r in
-                ["\(agent) is now \(ClientJSON.string(r["state"]) ?? state) (position \(ClientJSON.uint64(r["position"]) ?? 0))" + ClientFormat.replayed(r)]
+                [
+                    "\(agent) is now \(r["state"]?.string ?? state) (position \(r["position"]?.uint64 ?? 0))"
+                        + ClientFormat.replayed(r)
+                ]
             }
         }
     }
 }
 
 /// `parley accept AGENT CONVERSATION`.
-struct ClientAccept: ParsableCommand {
+struct ClientAccept: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "accept",
         abstract: "Accept a pending chat request as an agent (chat.accept).",
@@ -508,18 +525,22 @@ struct ClientAccept: ParsableCommand {
     @Argument(help: "The agent id.") var agent: String
     @Argument(help: "The conversation id.") var conversation: String
 
-    func run() throws {
-        try options.run { client in
-            let r = try client.call(method: "chat.accept", params: ["agentId": agent, "conversationId": conversation])
+    func run() async throws {
+        try await options.run { daemon in
+            let r = try await daemon.call(
+                "chat.accept", ["agentId": .string(agent), "conversationId": .string(conversation)])
             options.print(r) { r in
-                ["\(agent) accepted \(conversation) (position \(ClientJSON.uint64(r["position"]) ?? 0))" + ClientFormat.replayed(r)]
+                [
+                    "\(agent) accepted \(conversation) (position \(r["position"]?.uint64 ?? 0))"
+                        + ClientFormat.replayed(r)
+                ]
             }
         }
     }
 }
 
 /// `parley end AGENT CONVERSATION`.
-struct ClientEnd: ParsableCommand {
+struct ClientEnd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "end",
         abstract: "End a conversation the agent owns (chat.end).",
@@ -530,18 +551,19 @@ struct ClientEnd: ParsableCommand {
     @Argument(help: "The agent id.") var agent: String
     @Argument(help: "The conversation id.") var conversation: String
 
-    func run() throws {
-        try options.run { client in
-            let r = try client.call(method: "chat.end", params: ["agentId": agent, "conversationId": conversation])
+    func run() async throws {
+        try await options.run { daemon in
+            let r = try await daemon.call(
+                "chat.end", ["agentId": .string(agent), "conversationId": .string(conversation)])
             options.print(r) { r in
-                ["\(agent) ended \(conversation) (position \(ClientJSON.uint64(r["position"]) ?? 0))" + ClientFormat.replayed(r)]
+                ["\(agent) ended \(conversation) (position \(r["position"]?.uint64 ?? 0))" + ClientFormat.replayed(r)]
             }
         }
     }
 }
 
 /// `parley inbound --from N --to N TEXT`: simulate the carrier delivering an SMS.
-struct ClientInbound: ParsableCommand {
+struct ClientInbound: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inbound",
         abstract: "Deliver an inbound SMS as the carrier would (carrier.inbound).",
@@ -560,7 +582,9 @@ struct ClientInbound: ParsableCommand {
     @Option(help: ArgumentHelp("The service number or DID it was sent to.", valueName: "number")) var to: String
     @Option(help: "The carrier's message reference.") var reference: String?
     @Option(help: ArgumentHelp("An idempotency key.", valueName: "key")) var key: String?
-    @Option(help: ArgumentHelp("An attachment as name:contentType:size:reference; repeatable.", valueName: "name:type:size:ref"))
+    @Option(
+        help: ArgumentHelp(
+            "An attachment as name:contentType:size:reference; repeatable.", valueName: "name:type:size:ref"))
     var attach: [String] = []
     @Argument(help: "The message text.") var text: String
 
@@ -568,18 +592,18 @@ struct ClientInbound: ParsableCommand {
         for item in attach { _ = try ClientSend.attachment(item) }
     }
 
-    func run() throws {
-        var params: [String: Any] = ["from": from, "to": to, "text": text]
-        if let reference { params["carrierReference"] = reference }
-        if let key { params["idempotencyKey"] = key }
-        if !attach.isEmpty { params["attachments"] = try attach.map(ClientSend.attachment) }
-        try options.run { client in
-            let r = try client.call(method: "carrier.inbound", params: params)
+    func run() async throws {
+        var params: [String: JSONValue] = ["from": .string(from), "to": .string(to), "text": .string(text)]
+        if let reference { params["carrierReference"] = .string(reference) }
+        if let key { params["idempotencyKey"] = .string(key) }
+        if !attach.isEmpty { params["attachments"] = .array(try attach.map { .object(try ClientSend.attachment($0)) }) }
+        try await options.run { daemon in
+            let r = try await daemon.call("carrier.inbound", params)
             options.print(r) { r in
-                let message = ClientJSON.string(r["messageId"]) ?? "?"
-                let conversation = ClientJSON.string(r["conversationId"]) ?? "?"
-                let at = " at position \(ClientJSON.uint64(r["position"]) ?? 0)" + ClientFormat.replayed(r)
-                switch ClientJSON.string(r["outcome"]) {
+                let message = r["messageId"]?.string ?? "?"
+                let conversation = r["conversationId"]?.string ?? "?"
+                let at = " at position \(r["position"]?.uint64 ?? 0)" + ClientFormat.replayed(r)
+                switch r["outcome"]?.string {
                 case "ignored": return ["ignored \(message)" + at]
                 case "chatRequest": return ["received \(message) as a new chat request \(conversation)" + at]
                 case "did": return ["received \(message) in a new DID conversation \(conversation)" + at]

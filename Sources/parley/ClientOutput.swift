@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import ParleyClient
+import ParleyProtocol
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Options every client subcommand shares: where the daemon listens and how long to wait.
@@ -31,22 +32,55 @@ struct ClientSocketOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard timeout >= 0, timeout.isFinite else { throw ValidationError("--timeout must be a number of seconds, 0 or more.") }
+        guard timeout >= 0, timeout.isFinite else {
+            throw ValidationError("--timeout must be a number of seconds, 0 or more.")
+        }
     }
 
-    /// Connects, runs `body`, and turns failures into the client's exit codes: a remote
-    /// error prints `error: TYPE: message` and exits 1; a connection failure prints its
+    /// How long to wait for each answer; nil waits forever.
+    var answerTimeout: Duration? { timeout > 0 ? .milliseconds(Int64((timeout * 1000).rounded(.up))) : nil }
+
+    /// Connects with the client library, runs `body`, and turns failures into the client's exit
+    /// codes: a refusal prints `error: TYPE: message` and exits 1; a connection failure prints its
     /// reason and exits 2.
-    func run(_ body: (ClientConnection) throws -> Void) throws {
+    func run(_ body: (DaemonSession) async throws -> Void) async throws {
         do {
-            let connection = try ClientConnection(path: path, timeout: timeout > 0 ? timeout : nil)
-            defer { connection.close() }
-            try body(connection)
-        } catch let error as ClientError {
-            ClientOut.err("error: \(error)")
-            if case .remote = error { throw ExitCode(1) }
+            // Connecting and the greeting take the answer timeout too; "forever" still gives up
+            // on a daemon that accepts and never greets after an hour.
+            let connection = try await ParleyConnection.connect(path: path, timeout: answerTimeout ?? .seconds(3600))
+            do {
+                try await body(DaemonSession(connection: connection, timeout: answerTimeout))
+            } catch {
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+        } catch let error as ParleyError {
+            switch error {
+            case .remote:
+                ClientOut.err("error: \(error)")
+                throw ExitCode(1)
+            case .connect:
+                ClientOut.err("error: \(error) Choose another socket with --socket or PARLEY_SOCKET.")
+            case .timeout:
+                ClientOut.err("error: no answer from parleyd within \(ClientFormat.seconds(timeout)) s (see --timeout)")
+            default:
+                ClientOut.err("error: \(error)")
+            }
             throw ExitCode(2)
         }
+    }
+}
+
+/// One connection to the daemon as a subcommand uses it: every call waits at most `--timeout`.
+struct DaemonSession {
+    let connection: ParleyConnection
+    let timeout: Duration?
+
+    /// Calls `method` and returns its result.
+    @discardableResult
+    func call(_ method: String, _ params: [String: JSONValue] = [:]) async throws(ParleyError) -> JSONValue {
+        try await connection.call(method, params, timeout: timeout)
     }
 }
 
@@ -58,12 +92,12 @@ struct ClientOptions: ParsableArguments {
     var json = false
 
     /// Connects and runs `body` (see ``ClientSocketOptions/run(_:)``).
-    func run(_ body: (ClientConnection) throws -> Void) throws { try connection.run(body) }
+    func run(_ body: (DaemonSession) async throws -> Void) async throws { try await connection.run(body) }
 
     /// Prints `result` as JSON with `--json`, else the lines `human` makes of it.
-    func print(_ result: [String: Any], _ human: ([String: Any]) -> [String]) {
+    func print(_ result: JSONValue, _ human: (JSONValue) -> [String]) {
         if json {
-            ClientOut.out(ClientJSON.compact(result))
+            ClientOut.out(result.jsonText)
         } else {
             for line in human(result) { ClientOut.out(line) }
         }
@@ -73,15 +107,49 @@ struct ClientOptions: ParsableArguments {
 /// Unbuffered output, so lines reach pipes at once and stdout and stderr never reorder.
 enum ClientOut {
     /// Writes `line` and a newline to stdout.
-    static func out(_ line: String) { ClientSys.write(line + "\n", to: 1) }
+    static func out(_ line: String) { write(line + "\n", to: 1) }
     /// Writes `line` and a newline to stderr.
-    static func err(_ line: String) { ClientSys.write(line + "\n", to: 2) }
+    static func err(_ line: String) { write(line + "\n", to: 2) }
+
+    /// Writes all of `text` with write(2); a closed pipe ends the output silently.
+    private static func write(_ text: String, to fd: Int32) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                #if canImport(Glibc)
+                    Glibc.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                #elseif canImport(Musl)
+                    Musl.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                #else
+                    Darwin.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                #endif
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += n
+        }
+    }
+}
+
+/// Reading the fields of a result for the human output.
+extension JSONValue {
+    /// The member's text, or `fallback`.
+    func text(_ key: String, _ fallback: String = "?") -> String { self[key]?.string ?? fallback }
+
+    /// The member as an unsigned number, or 0.
+    func number(_ key: String) -> UInt64 { self[key]?.uint64 ?? 0 }
+
+    /// The member's elements (an empty list for anything else).
+    func list(_ key: String) -> [JSONValue] { self[key]?.array ?? [] }
 }
 
 /// Formatting helpers for the human output.
 enum ClientFormat {
     /// `HH:mm:ss` in UTC of a millisecond Unix timestamp.
-    static func time(_ milliseconds: Int?) -> String {
+    static func time(_ milliseconds: Int64?) -> String {
         guard let milliseconds else { return "--:--:--" }
         let seconds = Int((Double(milliseconds) / 1000).rounded(.down))
         let day = ((seconds % 86_400) + 86_400) % 86_400
@@ -89,7 +157,7 @@ enum ClientFormat {
     }
 
     /// `1 segment`, `2 segments`.
-    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+    static func count(_ n: some BinaryInteger, _ singular: String, _ plural: String? = nil) -> String {
         "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
     }
 
@@ -100,9 +168,9 @@ enum ClientFormat {
 
     /// ` (replayed …)` when a command's answer is an idempotent replay, ` (nothing changed)` when
     /// the command appended no event (a repeated login or accept, say).
-    static func replayed(_ result: [String: Any]) -> String {
-        if ClientJSON.bool(result["replayed"]) == true { return " (replayed: an earlier command with this key)" }
-        if let events = result["events"] as? [Any], events.isEmpty { return " (nothing changed)" }
+    static func replayed(_ result: JSONValue) -> String {
+        if result["replayed"]?.bool == true { return " (replayed: an earlier command with this key)" }
+        if let events = result["events"]?.array, events.isEmpty { return " (nothing changed)" }
         return ""
     }
 
@@ -110,24 +178,26 @@ enum ClientFormat {
     /// `HH:mm:ss → FROM to TO [status] text [+N attachments: names]` (outbound) or
     /// `HH:mm:ss ← FROM to TO text …` (inbound), after `prefix`. Later lines of a multi-line text are
     /// indented to start under the arrow.
-    static func message(_ m: [String: Any], prefix: String = "") -> String {
+    static func message(_ m: JSONValue, prefix: String = "") -> String {
         let indent = String(repeating: " ", count: prefix.count + 9)
-        let inbound = ClientJSON.string(m["direction"]) == "inbound"
-        var line = time(ClientJSON.int(m["timestamp"])) + (inbound ? " ← " : " → ")
-        line += (ClientJSON.string(m["from"]) ?? "?") + " to " + (ClientJSON.string(m["to"]) ?? "?")
+        let inbound = m["direction"]?.string == "inbound"
+        var line = time(m["timestamp"]?.int64) + (inbound ? " ← " : " → ")
+        line += m.text("from") + " to " + m.text("to")
         if !inbound {
-            var status = ClientJSON.string(m["status"]) ?? "queued"
-            if let detail = ClientJSON.string(m["statusDetail"]), !detail.isEmpty { status += ": " + detail }
+            var status = m.text("status", "queued")
+            if let detail = m["statusDetail"]?.string, !detail.isEmpty { status += ": " + detail }
             line += " [\(status)]"
         }
-        let text = ClientJSON.string(m["text"]) ?? ""
+        let text = m.text("text", "")
         if !text.isEmpty {
-            line += " " + text.split(separator: "\n", omittingEmptySubsequences: false)
+            line +=
+                " "
+                + text.split(separator: "\n", omittingEmptySubsequences: false)
                 .joined(separator: "\n" + indent)
         }
-        let attachments = ClientJSON.objects(m["attachments"])
+        let attachments = m.list("attachments")
         if !attachments.isEmpty {
-            let names = attachments.map { ClientJSON.string($0["name"]) ?? "?" }.joined(separator: ", ")
+            let names = attachments.map { $0.text("name") }.joined(separator: ", ")
             line += " [+\(count(attachments.count, "attachment")): \(names)]"
         }
         return prefix + line

@@ -122,13 +122,40 @@ final class ChildProcess: @unchecked Sendable {
     /// Starts `executable` with `arguments`, stdin and stdout on /dev/null; returns it and the
     /// read end of its stderr.
     static func spawn(_ executable: String, _ arguments: [String]) throws -> (ChildProcess, FileHandle) {
+        let (process, _, stderr) = try spawn(executable, arguments, capturingStdout: false)
+        return (process, stderr)
+    }
+
+    /// Starts `executable` with `arguments`, stdin on /dev/null; returns it and the read ends of
+    /// its stdout and stderr.
+    static func spawnCapturing(_ executable: String, _ arguments: [String]) throws -> (
+        ChildProcess, stdout: FileHandle, stderr: FileHandle
+    ) {
+        let (process, stdout, stderr) = try spawn(executable, arguments, capturingStdout: true)
+        guard let stdout else { throw POSIXError(.EIO) }
+        return (process, stdout, stderr)
+    }
+
+    private static func pipe() throws -> [Int32] {
         var pipe: [Int32] = [-1, -1]
         guard Self.pipe2(&pipe, O_CLOEXEC) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return pipe
+    }
+
+    private static func spawn(_ executable: String, _ arguments: [String], capturingStdout: Bool) throws -> (
+        ChildProcess, FileHandle?, FileHandle
+    ) {
+        let pipe = try Self.pipe()
+        let out = capturingStdout ? try Self.pipe() : nil
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        if let out {
+            posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, pipe[1], 2)
         _ = Self.addCloseFrom(&actions, 3)
         // Default signal handling and no blocked signals, whatever the test runner set.
@@ -147,11 +174,16 @@ final class ChildProcess: @unchecked Sendable {
         var pid: pid_t = 0
         let result = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
         close(pipe[1])
+        if let out { close(out[1]) }
         guard result == 0 else {
             close(pipe[0])
+            if let out { close(out[0]) }
             throw POSIXError(POSIXErrorCode(rawValue: result) ?? .EIO)
         }
-        return (ChildProcess(pid), FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true))
+        return (
+            ChildProcess(pid), out.map { FileHandle(fileDescriptor: $0[0], closeOnDealloc: true) },
+            FileHandle(fileDescriptor: pipe[0], closeOnDealloc: true)
+        )
     }
 }
 
