@@ -22,12 +22,15 @@ struct PartPacker {
 
     /// Places an indivisible item of `weight` units, starting a new part when
     /// it does not fit in the rest of the current one.
-    mutating func place(_ weight: Int) {
+    /// - Returns: whether the item started a new part.
+    @discardableResult
+    mutating func place(_ weight: Int) -> Bool {
         if fill + weight > capacity {
             parts += 1
             fill = weight
-        } else {
-            fill += weight
+            return true
         }
+        fill += weight
+        return false
     }
 }

@@ -138,7 +138,7 @@ public enum SegmentCounter {
 
     /// The units one scalar costs: septets in GSM-7, UTF-16 code units in UCS-2.
     @inline(__always)
-    private static func weightOf(_ scalar: Unicode.Scalar, isGSM: Bool) -> Int {
+    static func weightOf(_ scalar: Unicode.Scalar, isGSM: Bool) -> Int {
         isGSM ? Int(GSM7.cost(scalar.value)) : UTF16.width(scalar)
     }
 }
