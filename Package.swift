@@ -72,8 +72,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The client library of the socket protocol: the async `ParleyClient` (reconnects, resumes
-        // subscriptions, idempotency keys) and the blocking `ClientConnection` of `parley` and the tools.
+        // The client library of the socket protocol every client of ours uses: `ParleyConnection`
+        // and `ParleyClient` (reconnects, resumes subscriptions, idempotency keys).
         .target(
             name: "ParleyClient",
             dependencies: [

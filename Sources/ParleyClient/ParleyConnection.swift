@@ -96,7 +96,8 @@ public final class ParleyConnection: Sendable {
         after: UInt64? = nil, filter: JSONValue? = nil, buffer: Int = 4096, timeout: Duration? = nil
     ) async throws(ParleyError) -> Subscription {
         var params: [String: JSONValue] = [:]
-        if let after { params["after"] = .integer(Int64(after)) }
+        // No position is above Int64.max; a larger one asks for nothing and is answered so.
+        if let after { params["after"] = .integer(Int64(clamping: after)) }
         if let filter { params["filter"] = filter }
         let (stream, sink) = AsyncThrowingStream<SubscriptionMessage, any Error>.makeStream(
             bufferingPolicy: .bufferingOldest(max(buffer, 1)))

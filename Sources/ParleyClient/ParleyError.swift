@@ -14,9 +14,12 @@ public struct RemoteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String?
     /// The whole `data` member as sent.
     public var data: JSONValue
+    /// The whole `error` member as sent.
+    public var object: JSONValue
 
     /// Reads an answer's `error` member; a malformed one still gives a readable error.
     public init(_ error: JSONValue) {
+        object = error
         code = error["code"]?.int64 ?? 0
         message = error["message"]?.string ?? "(no message)"
         data = error["data"] ?? .object([:])

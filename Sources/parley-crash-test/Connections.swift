@@ -13,20 +13,32 @@ import Synchronization
 enum Blocking {
     /// Runs `body` in a task and waits for it on the calling thread, which must not be one of
     /// the concurrency pool's (the crash test calls it only from `main` and its own threads).
-    static func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    /// - Throws: ``Stuck`` when `body` has not finished within `timeout` (the task is cancelled).
+    static func run<T: Sendable>(
+        timeout: Duration = Patience.duration, _ body: @escaping @Sendable () async throws -> T
+    ) throws -> T {
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        let task = Task {
             let result: Result<T, any Error>
             do { result = .success(try await body()) } catch { result = .failure(error) }
             outcome.withLock { $0 = result }
             done.signal()
         }
-        done.wait()
+        guard done.wait(timeout: .now() + .seconds(Int(timeout.components.seconds))) == .success else {
+            task.cancel()
+            throw Stuck(timeout: timeout)
+        }
         // The semaphore is signalled only after the outcome is stored.
         guard let result = outcome.withLock({ $0 }) else { throw ParleyError.closed }
         return try result.get()
     }
+}
+
+/// Work that did not finish within its patience: the daemon is stuck.
+struct Stuck: Error, CustomStringConvertible {
+    let timeout: Duration
+    var description: String { "no progress within \(timeout)" }
 }
 
 /// How long a connection or an answer may take before the daemon counts as stuck: generous,

@@ -313,11 +313,22 @@ final class SoakLoad: Sendable {
                 let head = connection.greeting["head"]?.uint64 ?? 0
                 let count = Int(100 + generator.next() % 400)
                 _ = try? Blocking.run { [self] in
-                    var read = 0
-                    for try await _ in try await connection.subscribe(after: head > 300 ? head - 300 : 0) {
-                        if read == 0 { subscribed.add(1, ordering: .relaxed) }
-                        read += 1
-                        if read >= count || !isRunning { return }
+                    // Reads until it has read `count` messages or the load stops, whichever is first
+                    // (a quiet log must not keep the churner waiting once the soak ends).
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            var read = 0
+                            for try await _ in try await connection.subscribe(after: head > 300 ? head - 300 : 0) {
+                                if read == 0 { self.subscribed.add(1, ordering: .relaxed) }
+                                read += 1
+                                if read >= count { return }
+                            }
+                        }
+                        group.addTask {
+                            while self.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+                        }
+                        try await group.next()
+                        group.cancelAll()
                     }
                 }
                 connection.closeBlocking()

@@ -65,27 +65,34 @@ final class ResumingSubscriber: Sendable {
             return  // the daemon was killed before answering: resume after the restart
         }
         signal()
-        _ = try? Blocking.run { [self] in
-            for try await message in subscription {
-                switch message {
-                case .event(let position, _, _):
-                    state.withLock { state in
-                        if position <= state.lastSeen {
-                            state.findings.append(
-                                "subscriber: position \(position) delivered again (last seen \(state.lastSeen))")
-                        } else if position != state.lastSeen + 1 {
-                            state.findings.append("subscriber: gap: \(position) after \(state.lastSeen)")
+        do {
+            try Blocking.run { [self] in
+                for try await message in subscription {
+                    switch message {
+                    case .event(let position, _, _):
+                        state.withLock { state in
+                            if position <= state.lastSeen {
+                                state.findings.append(
+                                    "subscriber: position \(position) delivered again (last seen \(state.lastSeen))")
+                            } else if position != state.lastSeen + 1 {
+                                state.findings.append("subscriber: gap: \(position) after \(state.lastSeen)")
+                            }
+                            state.lastSeen = max(state.lastSeen, position)
+                            state.delivered += 1
                         }
-                        state.lastSeen = max(state.lastSeen, position)
-                        state.delivered += 1
+                    case .caughtUp where untilCaughtUp, .end:
+                        return
+                    case .caughtUp, .checkpoint:
+                        continue
                     }
-                case .caughtUp where untilCaughtUp, .end:
-                    return
-                case .caughtUp, .checkpoint:
-                    continue
                 }
             }
+        } catch let stuck as Stuck {
+            state.withLock {
+                $0.findings.append("subscriber: after \(after): \(stuck) (the daemon neither sent events nor ended)")
+            }
+        } catch {
+            return  // the daemon was killed: resume from lastSeen after the restart
         }
-        // Thrown: the daemon was killed; resume from lastSeen after the restart.
     }
 }

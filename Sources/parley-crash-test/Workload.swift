@@ -73,6 +73,7 @@ final class LoadClients: Sendable {
                 let connection = try? ParleyConnection.open(socketPath)
                 connected.leave()
                 guard let connection else { return }
+                defer { connection.closeBlocking() }
                 var sequence = 0
                 while true {
                     let spec = Workload.command(client: client, cycle: cycle, sequence: sequence)

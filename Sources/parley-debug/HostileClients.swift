@@ -212,7 +212,8 @@ struct HostileClients: AsyncParsableCommand {
     }
 
     private func report(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        print(line)
+        fflush(nil)
     }
 
     // MARK: Raw sockets

@@ -52,10 +52,7 @@ struct ClientCall: AsyncParsableCommand {
             do {
                 ClientOut.out(try await daemon.call(method, object).jsonText)
             } catch let ParleyError.remote(error) {
-                let answer: JSONValue = [
-                    "code": .integer(error.code), "message": .string(error.message), "data": error.data,
-                ]
-                ClientOut.err(answer.jsonText)
+                ClientOut.err(error.object.jsonText)
                 throw ExitCode(1)
             }
         }
@@ -373,8 +370,10 @@ struct ClientTail: AsyncParsableCommand {
             The subscription's answer ("subscribed s1 after N, head M") and, at the end, a resume \
             hint go to stderr. Exits 0 when the server ends the subscription for a shutdown \
             (resume with the printed `--after N`), 1 on any other end reason (e.g. slowConsumer), \
-            2 if the connection drops. --timeout bounds only the wait for the subscription's answer; \
-            events are awaited forever.
+            2 if the connection drops. When the output is slower than the log (a pager), it \
+            subscribes again after the last line printed, saying so on stderr: nothing is missed \
+            or printed twice. --timeout bounds only the wait for the subscription's answer; events \
+            are awaited forever.
 
             Examples:
               parley tail --after 0
@@ -399,19 +398,32 @@ struct ClientTail: AsyncParsableCommand {
         if let conversation { filter["conversationId"] = .string(conversation) }
         if !types.isEmpty { filter["types"] = .array(types.map(JSONValue.string)) }
         try await connection.run { daemon in
-            let subscription = try await daemon.connection.subscribe(
-                after: after, filter: filter.isEmpty ? nil : .object(filter), timeout: daemon.timeout)
-            ClientOut.err("subscribed \(subscription.id) after \(subscription.after), head \(subscription.asOf)")
-            for try await message in subscription {
-                guard case .object(var line) = message.notification(subscription: subscription.id) else { continue }
-                line["jsonrpc"] = "2.0"
-                ClientOut.out(JSONValue.object(line).jsonText)
-                guard case .end(let reason, let resume) = message else { continue }
-                ClientOut.err("subscription ended (\(reason)); resume with: parley tail --after \(resume)")
-                if reason == "shutdown" { return }
-                throw ExitCode(1)
+            var cursor = after
+            while true {
+                let subscription = try await daemon.connection.subscribe(
+                    after: cursor, filter: filter.isEmpty ? nil : .object(filter), timeout: daemon.timeout)
+                ClientOut.err("subscribed \(subscription.id) after \(subscription.after), head \(subscription.asOf)")
+                do {
+                    for try await message in subscription {
+                        guard case .object(var line) = message.notification(subscription: subscription.id) else {
+                            continue
+                        }
+                        line["jsonrpc"] = "2.0"
+                        ClientOut.out(JSONValue.object(line).jsonText)
+                        guard case .end(let reason, let resume) = message else { continue }
+                        ClientOut.err("subscription ended (\(reason)); resume with: parley tail --after \(resume)")
+                        if reason == "shutdown" { return }
+                        throw ExitCode(1)
+                    }
+                } catch ParleyError.fellBehind(let position) {
+                    // stdout is slower than the log (a pager, a pipe): subscribe again after the
+                    // last line printed, so nothing is missed or printed twice.
+                    ClientOut.err("output fell behind; subscribing again after \(position)")
+                    cursor = position
+                    continue
+                }
+                throw ParleyError.connectionLost("the server closed the connection without ending the subscription")
             }
-            throw ParleyError.connectionLost("the server closed the connection without ending the subscription")
         }
     }
 }

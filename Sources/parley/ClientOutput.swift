@@ -21,7 +21,11 @@ struct ClientSocketOptions: ParsableArguments {
     )
     var socket: String?
 
-    @Option(name: .long, help: ArgumentHelp("Seconds to wait for each answer; 0 waits forever.", valueName: "seconds"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds to wait for the connection and each answer; 0 waits forever for answers (an hour for the connection).",
+            valueName: "seconds"))
     var timeout: Double = 30
 
     /// The socket path to use.
@@ -47,7 +51,22 @@ struct ClientSocketOptions: ParsableArguments {
         do {
             // Connecting and the greeting take the answer timeout too; "forever" still gives up
             // on a daemon that accepts and never greets after an hour.
-            let connection = try await ParleyConnection.connect(path: path, timeout: answerTimeout ?? .seconds(3600))
+            let connection: ParleyConnection
+            let opened: Result<ParleyConnection, ParleyError>
+            do {
+                opened = .success(
+                    try await ParleyConnection.connect(path: path, timeout: answerTimeout ?? .seconds(3600)))
+            } catch {
+                opened = .failure(error)
+            }
+            switch opened {
+            case .success(let opened): connection = opened
+            case .failure(.remote(let refusal)):
+                // Refused at the door (TooManyConnections): not reached, so 2, as for no daemon.
+                ClientOut.err("error: \(refusal)")
+                throw ExitCode(2)
+            case .failure(let error): throw error
+            }
             do {
                 try await body(DaemonSession(connection: connection, timeout: answerTimeout))
             } catch {
@@ -111,7 +130,9 @@ enum ClientOut {
     /// Writes `line` and a newline to stderr.
     static func err(_ line: String) { write(line + "\n", to: 2) }
 
-    /// Writes all of `text` with write(2); a closed pipe ends the output silently.
+    /// Writes all of `text` with write(2). When the reader has gone (`parley tail | head`), the
+    /// process ends as a pipeline expects, by SIGPIPE (the event loop ignores the signal, so it
+    /// is restored first).
     private static func write(_ text: String, to fd: Int32) {
         var bytes = Array(text.utf8)
         var offset = 0
@@ -127,6 +148,10 @@ enum ClientOut {
             }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EPIPE {
+                    signal(SIGPIPE, SIG_DFL)
+                    raise(SIGPIPE)
+                }
                 return
             }
             offset += n

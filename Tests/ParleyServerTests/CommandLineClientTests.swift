@@ -65,6 +65,7 @@ struct CommandLineClientTests {
             "\(sent.stdout)")
         let conversation = String(match.output.2)
         let again = try await runParley(sendArguments + socket + ["Hello there"])
+        #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.hasSuffix(" (replayed: an earlier command with this key)\n"), "\(again.stdout)")
         #expect(again.stdout.contains(String(match.output.1)))
 
@@ -140,6 +141,7 @@ struct CommandLineClientTests {
         let socket = ["--socket", daemon.socket]
         let tail = try RunningTool(["tail", "--after", "0", "--type", "AgentLoggedIn"] + socket)
         try await waitUntil("tail to catch up") { tail.stdout.text.contains("events.caughtUp") }
+        try await waitUntil("tail to report its subscription") { tail.stderr.text.contains("\n") }
         #expect(tail.stderr.text.hasPrefix("subscribed s1 after 0, head "))
         _ = try await runParley(["login", "bob"] + socket)
         try await waitUntil("tail to print bob's login") { tail.stdout.text.contains("AgentLoggedIn") }
