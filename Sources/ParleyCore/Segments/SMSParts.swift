@@ -22,43 +22,21 @@ extension SegmentCounter {
     ///
     /// - Returns: no part for empty text; `count(text).segments` parts otherwise.
     public static func parts(_ text: String) -> [SMSPart] {
+        // The count decides the encoding and whether the text is one message; the packing of a
+        // longer one is the count's own (``pack(_:isGSM:into:cluster:newPart:)``).
+        let count = count(text)
+        guard count.segments > 1 else { return count.segments == 0 ? [] : [SMSPart(text: text, units: count.units)] }
         let scalars = text.unicodeScalars
-        guard !scalars.isEmpty else { return [] }
-        let isGSM = !scalars.contains { GSM7.cost($0.value) == 0 }
-        let encoding: SMSEncoding = isGSM ? .gsm7 : .ucs2
-        let total = scalars.reduce(0) { $0 + weightOf($1, isGSM: isGSM) }
-        if total <= encoding.singleCapacity { return [SMSPart(text: text, units: total)] }
-
-        var packer = PartPacker(capacity: encoding.partCapacity)
+        var packer = PartPacker(capacity: count.encoding.partCapacity)
         var parts: [SMSPart] = []
         var partStart = text.startIndex
-        var partUnits = 0
-        func place(_ weight: Int, at index: String.Index) {
-            if packer.place(weight) {
-                parts.append(SMSPart(text: String(scalars[partStart..<index]), units: partUnits))
+        pack(
+            text, isGSM: count.encoding == .gsm7, into: &packer,
+            newPart: { index, units in
+                parts.append(SMSPart(text: String(scalars[partStart..<index]), units: units))
                 partStart = index
-                partUnits = 0
-            }
-            partUnits += weight
-        }
-        var start = text.startIndex
-        while start < text.endIndex {
-            let end = text.index(after: start)
-            let cluster = scalars[start..<end]
-            let weight = cluster.reduce(0) { $0 + weightOf($1, isGSM: isGSM) }
-            if packer.fitsWhole(weight) {
-                place(weight, at: start)
-            } else {
-                // As the counter does: a cluster bigger than a part goes scalar by scalar.
-                var index = start
-                while index < end {
-                    place(weightOf(scalars[index], isGSM: isGSM), at: index)
-                    index = scalars.index(after: index)
-                }
-            }
-            start = end
-        }
-        parts.append(SMSPart(text: String(scalars[partStart..<text.endIndex]), units: partUnits))
+            })
+        parts.append(SMSPart(text: String(scalars[partStart..<text.endIndex]), units: packer.fill))
         return parts
     }
 }

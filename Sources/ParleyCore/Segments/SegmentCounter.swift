@@ -110,30 +110,57 @@ public enum SegmentCounter {
         var units = 0
         var nonGsm: [String] = []
         var seen: Set<ExactCluster> = []
-        var start = text.startIndex
-        while start < text.endIndex {
-            let end = text.index(after: start)
-            let cluster = scalars[start..<end]
-            var weight = 0
-            var forcesUCS2 = false
-            for scalar in cluster {
-                weight += weightOf(scalar, isGSM: isGSM)
-                if !isGSM && GSM7.cost(scalar.value) == 0 { forcesUCS2 = true }
-            }
+        pack(text, isGSM: isGSM, into: &packer) { cluster, weight, forcesUCS2 in
             if forcesUCS2 {
-                let key = ExactCluster(text: text[start..<end])
+                let key = ExactCluster(text: Substring(cluster))
                 if seen.insert(key).inserted { nonGsm.append(String(key.text)) }
-            }
-            if packer.fitsWhole(weight) {
-                packer.place(weight)
-            } else {
-                for scalar in cluster { packer.place(weightOf(scalar, isGSM: isGSM)) }
             }
             characters += 1
             units += weight
-            start = end
         }
         return finish(encoding, characters: characters, units: units, packer: packer, nonGsm: nonGsm)
+    }
+
+    /// The packing rule, in one place for the count and for ``parts(_:)``: places each grapheme
+    /// cluster of `text` into `packer` whole when it fits a part, else scalar by scalar, so an
+    /// escape or a surrogate pair never straddles two parts.
+    /// - Parameters:
+    ///   - cluster: sees each cluster, its units and whether it forces UCS-2 (a scalar outside
+    ///     GSM 03.38), before it is placed.
+    ///   - newPart: sees where each new part begins and the units of the part it ends.
+    @inline(__always)
+    static func pack(
+        _ text: String, isGSM: Bool, into packer: inout PartPacker,
+        cluster: (Substring.UnicodeScalarView, Int, Bool) -> Void = { _, _, _ in },
+        newPart: (String.Index, Int) -> Void = { _, _ in }
+    ) {
+        let scalars = text.unicodeScalars
+        @inline(__always) func place(_ weight: Int, at index: String.Index) {
+            let filled = packer.fill
+            if packer.place(weight) { newPart(index, filled) }
+        }
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text.index(after: start)
+            let scalarsOfCluster = scalars[start..<end]
+            var weight = 0
+            var forcesUCS2 = false
+            for scalar in scalarsOfCluster {
+                weight += weightOf(scalar, isGSM: isGSM)
+                if !isGSM && GSM7.cost(scalar.value) == 0 { forcesUCS2 = true }
+            }
+            cluster(scalarsOfCluster, weight, forcesUCS2)
+            if packer.fitsWhole(weight) {
+                place(weight, at: start)
+            } else {
+                var index = start
+                while index < end {
+                    place(weightOf(scalars[index], isGSM: isGSM), at: index)
+                    index = scalars.index(after: index)
+                }
+            }
+            start = end
+        }
     }
 
     /// The units one scalar costs: septets in GSM-7, UTF-16 code units in UCS-2.
