@@ -52,20 +52,13 @@ struct ClientSocketOptions: ParsableArguments {
             // Connecting and the greeting take the answer timeout too; "forever" still gives up
             // on a daemon that accepts and never greets after an hour.
             let connection: ParleyConnection
-            let opened: Result<ParleyConnection, ParleyError>
             do {
-                opened = .success(
-                    try await ParleyConnection.connect(path: path, timeout: answerTimeout ?? .seconds(3600)))
+                connection = try await ParleyConnection.connect(path: path, timeout: answerTimeout ?? .seconds(3600))
             } catch {
-                opened = .failure(error)
-            }
-            switch opened {
-            case .success(let opened): connection = opened
-            case .failure(.remote(let refusal)):
                 // Refused at the door (TooManyConnections): not reached, so 2, as for no daemon.
+                guard let refusal = error.remote else { throw error }
                 ClientOut.err("error: \(refusal)")
                 throw ExitCode(2)
-            case .failure(let error): throw error
             }
             do {
                 try await body(DaemonSession(connection: connection, timeout: answerTimeout))
@@ -163,9 +156,6 @@ enum ClientOut {
 extension JSONValue {
     /// The member's text, or `fallback`.
     func text(_ key: String, _ fallback: String = "?") -> String { self[key]?.string ?? fallback }
-
-    /// The member as an unsigned number, or 0.
-    func number(_ key: String) -> UInt64 { self[key]?.uint64 ?? 0 }
 
     /// The member's elements (an empty list for anything else).
     func list(_ key: String) -> [JSONValue] { self[key]?.array ?? [] }
