@@ -62,7 +62,8 @@ public enum CommandDecoding {
             guard let status = try p.optionalEnum("status", DeliveryStatus.self) else { throw .missingParam("status") }
             if messageId == nil && reference == nil { throw .missingParam("messageId") }
             command = .reportDelivery(ReportDelivery(
-                messageId: messageId, carrierReference: reference, status: status, detail: try p.optionalString("detail")
+                messageId: messageId, carrierReference: reference, status: status, detail: try p.optionalString("detail"),
+                part: try p.optionalInt("part", in: 1...Limits.parts)
             ))
         case .carrierSubmit:
             command = .submitMessage(SubmitMessage(

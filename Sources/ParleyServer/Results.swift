@@ -54,10 +54,11 @@ struct CommandAnswer {
         self.init(events: result)
         let after = result.state
         switch command {
-        case .reportDelivery:
-            // The report's own status, and the message's effective one (a late report does not move it back).
+        case .reportDelivery(let c):
+            // The report's own status, and the message's effective one (a late report does not
+            // move it back; a part's report moves it only as the parts' statuses do).
             if messageId != nil, let message = after.message {
-                reported = status
+                reported = c.status.rawValue
                 status = message.status?.rawValue
             }
         case .receive:
@@ -126,6 +127,7 @@ struct CommandAnswer {
             case .deliveryReported(let e):
                 messageId = e.messageId
                 status = e.status.rawValue
+            case .partReported(let e): messageId = e.messageId
             case .chatAccepted(let e): conversationId = e.conversationId
             case .chatEnded(let e): conversationId = e.conversationId
             case .messageSubmitted(let e):

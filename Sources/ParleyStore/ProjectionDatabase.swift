@@ -12,7 +12,7 @@ public final class ProjectionDatabase: Sendable {
     let databases: [Database]
 
     /// The value of `meta["format"]` this build writes and reads.
-    public static let format = "parley-projections/3"
+    public static let format = "parley-projections/4"
 
     /// Opens (or creates) the projection store at `path`.
     /// - Throws: ``StoreError`` if it cannot be opened; ``StoreError/corrupt(position:reason:)``
@@ -26,7 +26,8 @@ public final class ProjectionDatabase: Sendable {
         do {
             environment = try Environment(
                 path: path,
-                options: EnvironmentOptions(mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false)
+                options: EnvironmentOptions(
+                    mapSize: mapSize, maxDatabases: Table.allCases.count + 1, readOnly: readOnly, durable: false)
             )
         } catch {
             throw StoreError.storage(error)
@@ -163,14 +164,17 @@ public final class LMDBProjections: ProjectionWriting {
     }
 
     /// Calls `body` with the value under `key` in place, inside the map (no copy).
-    public func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+    public func withValue<R>(_ table: Table, _ key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R?
+    {
         guard !key.isEmpty else { return nil }  // never stored, as in `get`
         guard let value = try reader.get(database.database(table), key) else { return nil }
         return try body(value)
     }
 
     /// Entries under `prefix` in key order, after `after` when given.
-    public func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) throws -> [(key: [UInt8], value: [UInt8])] {
+    public func scan(_ table: Table, prefix: [UInt8], after: [UInt8]?, limit: Int) throws -> [(
+        key: [UInt8], value: [UInt8]
+    )] {
         guard limit > 0 else { return [] }
         let cursor = try reader.cursor(database.database(table))
         let start = after ?? prefix

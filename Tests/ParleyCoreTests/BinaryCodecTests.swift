@@ -24,6 +24,8 @@ enum Samples {
         .deliveryReported(DeliveryReported(conversationId: "c-1", messageId: "m-1", status: .undelivered, carrierReference: "ref", detail: "E1")),
         .deliveryReported(DeliveryReported(conversationId: "c-1", messageId: "m-1", status: .failed, carrierReference: nil, detail: nil)),
         .messageSubmitted(MessageSubmitted(conversationId: "c-1", messageId: "m-1", connector: "kannel", attempt: 2)),
+        .partReported(PartReported(conversationId: "c-1", messageId: "m-1", part: 255, status: .sent, carrierReference: "kannel-m-1-2-255", detail: "ACK/")),
+        .partReported(PartReported(conversationId: "c-1", messageId: "m-1", part: 1, status: .queued, carrierReference: nil, detail: nil)),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-3", from: "+1666", to: "+1555", text: "yes", attachments: [photo], inReplyTo: "m-1", carrierReference: "in-1")),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-4", from: "+1666", to: "+1555", text: "", attachments: [], inReplyTo: nil, carrierReference: nil)),
         .inboundIgnored(InboundIgnored(messageId: "m-5", from: "+1666", to: "+1555", text: "x", attachments: [], reason: .conversationEnded, conversationId: "c-1", carrierReference: "r")),

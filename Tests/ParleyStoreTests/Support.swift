@@ -71,6 +71,7 @@ let scenarioCommands: [Command] = directoryCommands + [
     .reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "carrier-77", status: .sent)),
     .reportDelivery(ReportDelivery(carrierReference: "carrier-77", status: .delivered)),
     .reportDelivery(ReportDelivery(carrierReference: "carrier-77", status: .sent)),
+    .reportDelivery(ReportDelivery(messageId: "m-2", carrierReference: "smsc-77", status: .delivered, part: 1)),
     .receive(ReceiveInbound(from: "+15551230001", to: "+15550000001", text: "Thanks! 👍")),
     .setState(SetState(agentId: "ann", state: .afterCallWork, call: CallContext(callId: "call-1", serviceId: "sales", customerNumber: "+15551230001"))),
     .endChat(EndChat(agentId: "ann", conversationId: "c-1")),

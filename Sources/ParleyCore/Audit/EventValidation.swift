@@ -21,7 +21,9 @@ public enum EventValidation {
         case .serviceConfigured(let e):
             identifier(e.serviceId, "serviceId")
             number(e.smsNumber, "smsNumber")
-            if (e.smsEnabled || e.inboundChats) && e.smsNumber == nil { problems.append("SMS or inbound chats without an SMS number") }
+            if (e.smsEnabled || e.inboundChats) && e.smsNumber == nil {
+                problems.append("SMS or inbound chats without an SMS number")
+            }
         case .templateConfigured(let e):
             identifier(e.templateId, "templateId")
             nonEmpty(e.text, "text")
@@ -33,7 +35,9 @@ public enum EventValidation {
         case .agentLoggedOut(let e): identifier(e.agentId, "agentId")
         case .agentStateChanged(let e):
             identifier(e.agentId, "agentId")
-            if e.state.hasCall != (e.call != nil) { problems.append("\(e.state.rawValue) with\(e.call == nil ? "out" : "") a call") }
+            if e.state.hasCall != (e.call != nil) {
+                problems.append("\(e.state.rawValue) with\(e.call == nil ? "out" : "") a call")
+            }
             if e.state == .loggedOut { problems.append("state change to LoggedOut") }
             number(e.call?.customerNumber, "call.customerNumber")
         case .recentRead(let e):
@@ -43,7 +47,9 @@ public enum EventValidation {
             nonEmpty(e.conversationId, "conversationId")
             number(e.localNumber, "localNumber")
             number(e.customerNumber, "customerNumber")
-            if (e.kind == .service) != (e.serviceId != nil) { problems.append("serviceId does not match kind \(e.kind.rawValue)") }
+            if (e.kind == .service) != (e.serviceId != nil) {
+                problems.append("serviceId does not match kind \(e.kind.rawValue)")
+            }
         case .messageSent(let e):
             nonEmpty(e.messageId, "messageId")
             number(e.from, "from")
@@ -52,10 +58,15 @@ public enum EventValidation {
             if count.encoding != e.encoding || count.characters != e.characters || count.units != e.units
                 || count.segments != e.segments
             {
-                problems.append("recorded count (\(e.encoding.rawValue), \(e.units) units, \(e.segments) segments) does not match the text (\(count.encoding.rawValue), \(count.units), \(count.segments))")
+                problems.append(
+                    "recorded count (\(e.encoding.rawValue), \(e.units) units, \(e.segments) segments) does not match the text (\(count.encoding.rawValue), \(count.units), \(count.segments))"
+                )
             }
             if e.text.isEmpty && e.attachments.isEmpty { problems.append("empty message") }
         case .deliveryReported(let e): nonEmpty(e.messageId, "messageId")
+        case .partReported(let e):
+            nonEmpty(e.messageId, "messageId")
+            if !(1...Limits.parts).contains(e.part) { problems.append("part \(e.part) is outside 1...\(Limits.parts)") }
         case .messageSubmitted(let e):
             nonEmpty(e.messageId, "messageId")
             identifier(e.connector, "connector")
@@ -66,7 +77,9 @@ public enum EventValidation {
         case .inboundIgnored(let e):
             number(e.from, "from")
             number(e.to, "to")
-            if (e.reason == .conversationEnded) != (e.conversationId != nil) { problems.append("conversationId does not match reason") }
+            if (e.reason == .conversationEnded) != (e.conversationId != nil) {
+                problems.append("conversationId does not match reason")
+            }
         case .chatAccepted(let e): identifier(e.agentId, "agentId")
         case .chatEnded(let e): identifier(e.agentId, "agentId")
         }

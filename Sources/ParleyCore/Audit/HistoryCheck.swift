@@ -32,6 +32,15 @@ public enum HistoryCheck {
             } else {
                 problems.append("delivery report on unknown message \(e.messageId)")
             }
+        case .partReported(let e):
+            if let message = try state.message(e.messageId) {
+                if message.direction != .outbound { problems.append("part report on inbound message \(e.messageId)") }
+                if e.part > message.partCount {
+                    problems.append("part \(e.part) reported of \(e.messageId), which has \(message.partCount)")
+                }
+            } else {
+                problems.append("part report on unknown message \(e.messageId)")
+            }
         case .messageSubmitted(let e):
             if let message = try state.message(e.messageId) {
                 if !message.awaitsCarrier { problems.append("message \(e.messageId) submitted after a carrier accepted it") }

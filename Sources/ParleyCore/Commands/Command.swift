@@ -45,12 +45,15 @@ public enum Command: Sendable, Hashable {
         case .login(let c): hasher.add("login", c.agentId, c.state.rawValue)
         case .logout(let c): hasher.add("logout", c.agentId)
         case .setState(let c):
-            hasher.add("setState", c.agentId, c.state.rawValue, c.call?.callId, c.call?.serviceId, c.call?.customerNumber)
+            hasher.add(
+                "setState", c.agentId, c.state.rawValue, c.call?.callId, c.call?.serviceId, c.call?.customerNumber)
         case .send(let c):
             hasher.add("send", c.agentId, c.conversationId, c.serviceId, c.customerNumber, c.fromDid, c.text)
             for a in c.attachments { hasher.add(a.name, a.contentType, a.size, a.reference) }
         case .reportDelivery(let c):
             hasher.add("reportDelivery", c.messageId, c.carrierReference, c.status.rawValue, c.detail)
+            // Only when given, so a report without a part keeps the fingerprint it always had.
+            if let part = c.part { hasher.add("part", part) }
         case .submitMessage(let c): hasher.add("submitMessage", c.messageId, c.connector)
         case .receive(let c):
             hasher.add("receive", c.from, c.to, c.text, c.carrierReference)

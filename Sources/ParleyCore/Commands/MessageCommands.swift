@@ -27,19 +27,26 @@ public struct SendMessage: Sendable, Hashable, Codable {
     }
 }
 
-/// A carrier's delivery report, naming the message by server id or carrier reference.
+/// A carrier's delivery report, naming the message by server id or carrier reference; with
+/// `part`, a report on that part of a message its connector submits in parts.
 public struct ReportDelivery: Sendable, Hashable, Codable {
     public var messageId: String?
     public var carrierReference: String?
     public var status: DeliveryStatus
     public var detail: String?
+    /// The part reported on (1-based), for a message submitted in parts.
+    public var part: Int?
 
     /// Creates the command.
-    public init(messageId: String? = nil, carrierReference: String? = nil, status: DeliveryStatus, detail: String? = nil) {
+    public init(
+        messageId: String? = nil, carrierReference: String? = nil, status: DeliveryStatus, detail: String? = nil,
+        part: Int? = nil
+    ) {
         self.messageId = messageId
         self.carrierReference = carrierReference
         self.status = status
         self.detail = detail
+        self.part = part
     }
 }
 
@@ -52,7 +59,8 @@ public struct ReceiveInbound: Sendable, Hashable, Codable {
     public var carrierReference: String?
 
     /// Creates the command.
-    public init(from: String, to: String, text: String, attachments: [Attachment] = [], carrierReference: String? = nil) {
+    public init(from: String, to: String, text: String, attachments: [Attachment] = [], carrierReference: String? = nil)
+    {
         self.from = from
         self.to = to
         self.text = text

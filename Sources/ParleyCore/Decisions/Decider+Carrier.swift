@@ -24,10 +24,37 @@ extension Decider {
         {
             throw Rejection.carrierReferenceInUse(reference: reference, messageId: holder)
         }
-        return [.deliveryReported(DeliveryReported(
-            conversationId: message.conversationId, messageId: messageId, status: c.status,
+        guard let part = c.part else {
+            return [.deliveryReported(DeliveryReported(
+                conversationId: message.conversationId, messageId: messageId, status: c.status,
+                carrierReference: c.carrierReference, detail: c.detail
+            ))]
+        }
+        return try reportPart(part, of: message, c)
+    }
+
+    /// A report on one part: `PartReported`, and the message's `DeliveryReported` when the
+    /// parts' statuses move the message's (its detail is the part's when the message fails).
+    private func reportPart(_ part: Int, of message: MessageRecord, _ c: ReportDelivery) throws -> [Event] {
+        guard (1...message.partCount).contains(part) else {
+            throw Rejection.invalidArgument(
+                field: "part", reason: "must be between 1 and \(message.partCount), the parts of message \(message.messageId)"
+            )
+        }
+        var events: [Event] = [.partReported(PartReported(
+            conversationId: message.conversationId, messageId: message.messageId, part: part, status: c.status,
             carrierReference: c.carrierReference, detail: c.detail
         ))]
+        var after = message
+        after.recordPart(part, status: c.status, reference: c.carrierReference)
+        let status = after.statusOfParts
+        if let current = message.status, current.advances(to: status) {
+            events.append(.deliveryReported(DeliveryReported(
+                conversationId: message.conversationId, messageId: message.messageId, status: status,
+                carrierReference: nil, detail: status == c.status ? c.detail : nil
+            )))
+        }
+        return events
     }
 
     func submit(_ c: SubmitMessage) throws -> [Event] {

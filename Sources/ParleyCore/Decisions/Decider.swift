@@ -98,4 +98,6 @@ public enum Limits {
     public static let attachments = 10
     /// Services per agent or template.
     public static let services = 256
+    /// Parts of one concatenated SMS (its header counts them in a byte).
+    public static let parts = 255
 }

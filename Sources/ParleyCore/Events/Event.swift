@@ -16,6 +16,7 @@ public enum Event: Sendable, Hashable {
     case chatEnded(ChatEnded)
     case recentRead(RecentRead)
     case messageSubmitted(MessageSubmitted)
+    case partReported(PartReported)
 
     /// The event's type.
     public var type: EventType {
@@ -36,6 +37,7 @@ public enum Event: Sendable, Hashable {
         case .chatEnded: .chatEnded
         case .recentRead: .recentRead
         case .messageSubmitted: .messageSubmitted
+        case .partReported: .partReported
         }
     }
 
@@ -55,6 +57,7 @@ public enum Event: Sendable, Hashable {
         case .messageSent(let e): Stream.conversation(e.conversationId)
         case .deliveryReported(let e): Stream.conversation(e.conversationId)
         case .messageSubmitted(let e): Stream.conversation(e.conversationId)
+        case .partReported(let e): Stream.conversation(e.conversationId)
         case .inboundReceived(let e): Stream.conversation(e.conversationId)
         case .chatAccepted(let e): Stream.conversation(e.conversationId)
         case .chatEnded(let e): Stream.conversation(e.conversationId)
@@ -81,6 +84,7 @@ public enum Event: Sendable, Hashable {
         case .chatEnded(let e): e.encode(to: &writer)
         case .recentRead(let e): e.encode(to: &writer)
         case .messageSubmitted(let e): e.encode(to: &writer)
+        case .partReported(let e): e.encode(to: &writer)
         }
     }
 
@@ -109,6 +113,7 @@ public enum Event: Sendable, Hashable {
         case .chatEnded: return .chatEnded(try reader.read())
         case .recentRead: return .recentRead(try reader.read())
         case .messageSubmitted: return .messageSubmitted(try reader.read())
+        case .partReported: return .partReported(try reader.read())
         }
     }
 }

@@ -18,6 +18,7 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
     case chatEnded = 14
     case recentRead = 15
     case messageSubmitted = 16
+    case partReported = 17
 
     /// The name used in JSON and in `schemas/events/`, e.g. `MessageSent`.
     public var name: String {
@@ -38,6 +39,7 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
         case .chatEnded: "ChatEnded"
         case .recentRead: "RecentRead"
         case .messageSubmitted: "MessageSubmitted"
+        case .partReported: "PartReported"
         }
     }
 

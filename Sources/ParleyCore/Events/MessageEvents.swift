@@ -116,6 +116,55 @@ public struct DeliveryReported: Sendable, Hashable, Codable, BinaryCodable {
     }
 }
 
+/// A carrier reported on one part of a long outbound message that its connector submits in
+/// parts (part `part` of the message's `segments`, as ``SegmentCounter/parts(_:)`` packed it).
+/// The message's own status follows from its parts' statuses: when a part report moves it,
+/// the same append holds a ``DeliveryReported`` for the message.
+public struct PartReported: Sendable, Hashable, Codable, BinaryCodable {
+    public var conversationId: String
+    public var messageId: String
+    /// The part reported on, 1-based.
+    public var part: Int
+    public var status: DeliveryStatus
+    /// The carrier's id for the part, when the report carries one.
+    public var carrierReference: String?
+    /// The carrier's error code or explanation, if any.
+    public var detail: String?
+
+    /// Creates the event.
+    public init(
+        conversationId: String, messageId: String, part: Int, status: DeliveryStatus, carrierReference: String?,
+        detail: String?
+    ) {
+        self.conversationId = conversationId
+        self.messageId = messageId
+        self.part = part
+        self.status = status
+        self.carrierReference = carrierReference
+        self.detail = detail
+    }
+
+    /// Writes the fields in declaration order.
+    public func encode(to writer: inout BinaryWriter) {
+        writer.write(conversationId)
+        writer.write(messageId)
+        writer.writeVarint(part)
+        writer.write(status)
+        writer.write(carrierReference)
+        writer.write(detail)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout BinaryReader) throws(BinaryDecodingError) {
+        conversationId = try reader.readString()
+        messageId = try reader.readString()
+        part = try reader.readCount()
+        status = try reader.read()
+        carrierReference = try reader.readOptionalString()
+        detail = try reader.readOptionalString()
+    }
+}
+
 /// A carrier connector is about to hand an outbound message to its carrier: attempt
 /// `attempt` of the message. The carrier's acceptance is the ``DeliveryReported`` with its
 /// reference that follows; a submission with no acceptance is resubmitted after a restart.

@@ -41,6 +41,7 @@ extension Event {
         case .chatEnded(let e): try container.encode(e, forKey: key)
         case .recentRead(let e): try container.encode(e, forKey: key)
         case .messageSubmitted(let e): try container.encode(e, forKey: key)
+        case .partReported(let e): try container.encode(e, forKey: key)
         }
     }
 }

@@ -128,6 +128,13 @@ extension Event {
             object.string("connector", e.connector)
             object.string("conversationId", e.conversationId)
             object.string("messageId", e.messageId)
+        case .partReported(let e):
+            object.string("carrierReference", e.carrierReference)
+            object.string("conversationId", e.conversationId)
+            object.string("detail", e.detail)
+            object.string("messageId", e.messageId)
+            object.integer("part", e.part)
+            object.string("status", e.status)
         }
     }
 

@@ -235,6 +235,19 @@ public enum StoredEventJSON {
             o.string("connector", utf8: connector)
             o.string("conversationId", utf8: conversationId)
             o.string("messageId", utf8: messageId)
+        case .partReported:
+            let conversationId = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let part = try r.readCount()
+            let status = try DeliveryStatus(from: &r)
+            let carrierReference = try r.readOptionalUTF8()
+            let detail = try r.readOptionalUTF8()
+            o.string("carrierReference", utf8: carrierReference)
+            o.string("conversationId", utf8: conversationId)
+            o.string("detail", utf8: detail)
+            o.string("messageId", utf8: messageId)
+            o.integer("part", part)
+            o.string("status", status)
         }
     }
 

@@ -65,13 +65,16 @@ public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
     public var inReplyTo: String?
     /// The latest recorded submission to a carrier, for outbound messages.
     public var submission: Submission?
+    /// For an outbound message its connector submits in parts: each part reported on so far,
+    /// by part number. The message's status follows from them (``statusOfParts``).
+    public var parts: [PartStatus]
 
     /// Creates a record.
     public init(
         messageId: String, conversationId: String, sequence: UInt64, position: UInt64, timestamp: Int64,
         direction: Direction, from: String, to: String, text: String, attachments: [Attachment],
         agentId: String?, segments: Int, status: DeliveryStatus?, statusDetail: String?,
-        carrierReferences: [String], inReplyTo: String?, submission: Submission? = nil
+        carrierReferences: [String], inReplyTo: String?, submission: Submission? = nil, parts: [PartStatus] = []
     ) {
         self.messageId = messageId
         self.conversationId = conversationId
@@ -90,11 +93,12 @@ public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
         self.carrierReferences = carrierReferences
         self.inReplyTo = inReplyTo
         self.submission = submission
+        self.parts = parts
     }
 
     private enum CodingKeys: String, CodingKey {
         case messageId, conversationId, sequence, position, timestamp, direction, from, to, text, attachments
-        case agentId, segments, status, statusDetail, carrierReferences, carrierReference, inReplyTo, submission
+        case agentId, segments, status, statusDetail, carrierReferences, carrierReference, inReplyTo, submission, parts
     }
 
     /// Encodes the fields by name; absent optionals are left out.
@@ -118,14 +122,59 @@ public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
         try c.encodeIfPresent(carrierReferences.first, forKey: .carrierReference)
         try c.encodeIfPresent(inReplyTo, forKey: .inReplyTo)
         try c.encodeIfPresent(submission, forKey: .submission)
+        if !parts.isEmpty { try c.encode(parts, forKey: .parts) }
     }
 
     /// Where the record sits.
     public var location: MessageLocation { MessageLocation(conversationId: conversationId, sequence: sequence) }
 
     /// Whether an outbound message still waits for a carrier to accept it: it is `queued` and
-    /// no carrier has given a reference for it. Connectors submit exactly these.
-    public var awaitsCarrier: Bool { direction == .outbound && status == .queued && carrierReferences.isEmpty }
+    /// no carrier has given a reference for it, or, sent in parts, not for every part.
+    /// Connectors submit exactly these (of a message in parts, the parts with no reference).
+    public var awaitsCarrier: Bool { direction == .outbound && status == .queued && !isAccepted }
+
+    /// Whether a carrier accepted the message: gave a reference for it or, when it is sent in
+    /// parts, for each of its parts.
+    public var isAccepted: Bool {
+        parts.isEmpty ? !carrierReferences.isEmpty : parts.count(where: { !$0.carrierReferences.isEmpty }) == partCount
+    }
+
+    /// The number of parts the message is sent in: its segments (one for a message without text).
+    public var partCount: Int { max(segments, 1) }
+
+    /// The message's status as its parts' statuses make it: `failed` or `undelivered` as soon
+    /// as one part is; `delivered` once every part is; `sent` once every part is at least
+    /// sent; `queued` until then.
+    public var statusOfParts: DeliveryStatus {
+        if parts.contains(where: { $0.status == .failed }) { return .failed }
+        if parts.contains(where: { $0.status == .undelivered }) { return .undelivered }
+        guard parts.count == partCount else { return .queued }
+        if parts.allSatisfy({ $0.status == .delivered }) { return .delivered }
+        return parts.allSatisfy({ $0.status.rank >= 1 }) ? .sent : .queued
+    }
+
+    /// Records a carrier's report on part `part` (1...``partCount``): its status moves up the
+    /// lattice, and a new `reference` is added to the part's. The message's own status and
+    /// references are not touched. Returns whether the part changed.
+    @discardableResult
+    public mutating func recordPart(_ part: Int, status: DeliveryStatus, reference: String?) -> Bool {
+        let index = parts.firstIndex(where: { $0.part >= part }) ?? parts.endIndex
+        if index == parts.endIndex || parts[index].part != part {
+            parts.insert(
+                PartStatus(part: part, status: status, carrierReferences: reference.map { [$0] } ?? []), at: index)
+            return true
+        }
+        var changed = false
+        if parts[index].status.advances(to: status) {
+            parts[index].status = status
+            changed = true
+        }
+        if let reference, !parts[index].carrierReferences.contains(reference) {
+            parts[index].carrierReferences.append(reference)
+            changed = true
+        }
+        return changed
+    }
 
     /// Whether an outbound message a carrier accepted still waits for its final status
     /// (`delivered`, `undelivered` or `failed`).
@@ -150,6 +199,7 @@ public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
         writer.write(carrierReferences)
         writer.write(inReplyTo)
         writer.write(submission)
+        writer.write(parts)
     }
 
     /// Reads the fields in declaration order.
@@ -171,6 +221,7 @@ public struct MessageRecord: Sendable, Hashable, Encodable, BinaryCodable {
         carrierReferences = try reader.readStrings()
         inReplyTo = try reader.readOptionalString()
         submission = try reader.readOptional()
+        parts = try reader.readArray()
     }
 }
 
@@ -202,5 +253,37 @@ public struct Submission: Sendable, Hashable, Codable, BinaryCodable {
         connector = try reader.readString()
         attempt = try reader.readCount()
         position = try reader.readVarint()
+    }
+}
+
+/// What a carrier reported on one part of a message sent in parts.
+public struct PartStatus: Sendable, Hashable, Codable, BinaryCodable {
+    /// The part, 1-based.
+    public var part: Int
+    /// The part's status, on the same lattice as a message's.
+    public var status: DeliveryStatus
+    /// The carrier's ids for the part, in the order given (the connector's submission
+    /// reference first, then, say, the SMSC's id from a report).
+    public var carrierReferences: [String]
+
+    /// Creates a part status.
+    public init(part: Int, status: DeliveryStatus, carrierReferences: [String]) {
+        self.part = part
+        self.status = status
+        self.carrierReferences = carrierReferences
+    }
+
+    /// Writes part (varint), status, carrierReferences.
+    public func encode(to writer: inout BinaryWriter) {
+        writer.writeVarint(part)
+        writer.write(status)
+        writer.write(carrierReferences)
+    }
+
+    /// Reads part, status, carrierReferences.
+    public init(from reader: inout BinaryReader) throws(BinaryDecodingError) {
+        part = try reader.readCount()
+        status = try reader.read()
+        carrierReferences = try reader.readStrings()
     }
 }

@@ -36,6 +36,7 @@ public struct Projector<Store: ProjectionWriting> {
         case .messageSent(let e): try messageSent(e, recorded)
         case .deliveryReported(let e): try deliveryReported(e, recorded)
         case .messageSubmitted(let e): try messageSubmitted(e, recorded)
+        case .partReported(let e): try partReported(e, recorded)
         case .inboundReceived(let e): try inboundReceived(e, recorded)
         case .inboundIgnored: break
         case .chatAccepted(let e): try chatAccepted(e, recorded)
@@ -169,21 +170,48 @@ public struct Projector<Store: ProjectionWriting> {
             message.statusDetail = e.detail
             changed = true
         }
-        // A reference that already names another message stays with it (logs written before
-        // every reference was indexed may hold one given to two messages).
-        if let reference = e.carrierReference, !message.carrierReferences.contains(reference),
-            try store.messageId(carrierReference: reference) == nil
-        {
-            message.carrierReferences.append(reference)
-            try store.put(.carrierReferences, Key.of(reference), Key.of(e.messageId))
-            changed = true
-        }
+        if try addReference(e.carrierReference, to: &message) { changed = true }
         guard changed else { return }
         try store.put(.transcripts, location.transcriptKey, message.binaryEncoded)
+        try updateAwaiting(message)
+    }
+
+    private func partReported(_ e: PartReported, _ recorded: RecordedEvent) throws {
+        guard let location = try store.messageLocation(e.messageId), var message = try store.message(at: location) else {
+            throw ProjectionError.missing("message \(e.messageId)", at: recorded.position)
+        }
+        // The part keeps every reference given for it; the message's list and index only the
+        // ones no other message holds. The message's status moves by the DeliveryReported that
+        // follows in the same append, when the parts move it.
+        var changed = message.recordPart(e.part, status: e.status, reference: e.carrierReference)
+        if try addReference(e.carrierReference, to: &message) { changed = true }
+        guard changed else { return }
+        try store.put(.transcripts, location.transcriptKey, message.binaryEncoded)
+        try updateAwaiting(message)
+    }
+
+    /// Adds a reference given for `message` to its references and the reference index. A
+    /// reference that already names another message stays with it (logs written before every
+    /// reference was indexed may hold one given to two messages). Returns whether it was added.
+    private func addReference(_ reference: String?, to message: inout MessageRecord) throws -> Bool {
+        guard let reference, !message.carrierReferences.contains(reference),
+            try store.messageId(carrierReference: reference) == nil
+        else { return false }
+        message.carrierReferences.append(reference)
+        try store.put(.carrierReferences, Key.of(reference), Key.of(message.messageId))
+        return true
+    }
+
+    /// Puts an outbound message in `awaitingCarrier` or `awaitingReport` as it now is, or in neither.
+    private func updateAwaiting(_ message: MessageRecord) throws {
         let key = Key.bigEndian(message.position)
-        try store.delete(.awaitingCarrier, key)
+        if message.awaitsCarrier {
+            try store.put(.awaitingCarrier, key, Key.of(message.messageId))
+        } else {
+            try store.delete(.awaitingCarrier, key)
+        }
         if message.awaitsReport {
-            try store.put(.awaitingReport, key, Key.of(e.messageId))
+            try store.put(.awaitingReport, key, Key.of(message.messageId))
         } else {
             try store.delete(.awaitingReport, key)
         }

@@ -33,7 +33,13 @@ public struct ResultingState: Sendable, Hashable {
         }
         switch command {
         case .reportDelivery:
-            for case .deliveryReported(let e) in events.map(\.event) { state.message = try view.message(e.messageId) }
+            for event in events.map(\.event) {
+                switch event {
+                case .deliveryReported(let e): state.message = try view.message(e.messageId)
+                case .partReported(let e): state.message = try view.message(e.messageId)
+                default: break
+                }
+            }
         case .login(let c): state.agent = try view.agent(c.agentId)
         case .logout(let c): state.agent = try view.agent(c.agentId)
         case .setState(let c): state.agent = try view.agent(c.agentId)
@@ -51,6 +57,7 @@ extension Event {
         case .messageSent(let e): e.conversationId
         case .deliveryReported(let e): e.conversationId
         case .messageSubmitted(let e): e.conversationId
+        case .partReported(let e): e.conversationId
         case .inboundReceived(let e): e.conversationId
         case .inboundIgnored(let e): e.conversationId
         case .chatAccepted(let e): e.conversationId
