@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "parley", targets: ["parley"]),
         .executable(name: "parleyd", targets: ["parleyd"]),
         .executable(name: "parley-web", targets: ["parley-web"]),
+        .executable(name: "parley-kannel", targets: ["parley-kannel"]),
         // The LD_PRELOAD recorder of tools/power-cut (libPowerCutShim.so); never linked into Parley.
         .library(name: "PowerCutShim", type: .dynamic, targets: ["PowerCutShim"]),
     ],
@@ -27,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // LMDB from the system (Debian: liblmdb-dev), reached only through the `LMDB` wrapper.
@@ -117,6 +119,32 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Carrier connectors' shared parts and each carrier's mapping: the connector contract's
+        // loop over ParleyClient, Kannel's sendsms requests and delivery-report codes, signed
+        // callback URLs, rate limits and backoff.
+        .target(
+            name: "ParleyCarriers",
+            dependencies: [
+                "ParleyClient", "ParleyProtocol", "ParleyCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Kannel connector: outbound SMS to Kannel's sendsms, its delivery reports and
+        // inbound SMS back from its callbacks.
+        .executableTarget(
+            name: "parley-kannel",
+            dependencies: [
+                "ParleyCarriers", "ParleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Developer commands for the test suite and tools/ (log generation, append loops, codec
         // benchmarks, hostile clients): kept out of the shipped `parley`.
         .executableTarget(
@@ -161,12 +189,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "ParleyCarrierTests",
+            dependencies: ["ParleyCarriers", "ParleyClient", "ParleyProtocol", "ParleyCore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: strictSettings),
         .testTarget(name: "ParleyCoreTests", dependencies: ["ParleyCore"], swiftSettings: strictSettings),
         .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"], swiftSettings: strictSettings),
         .testTarget(
             name: "ParleyServerTests",
-            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "ParleyClient"],
+            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "ParleyClient", "ParleyCarriers"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,346 @@
+import Foundation
+import ParleyCarriers
+import ParleyClient
+import ParleyCore
+import ParleyProtocol
+import Testing
+
+/// A real Kannel on loopback (bearerbox and smsbox, configured and started by the test) whose
+/// fake SMSC is the test itself: it speaks the fake SMSC's line protocol on bearerbox's
+/// `smsc = fake` port, as `fakesmsc` does, so it sees every part byte for byte and can type
+/// inbound SMS.
+final class KannelLab: @unchecked Sendable {
+    let directory: String
+    let adminPort: Int, smsboxPort: Int, sendsmsPort: Int, fakePort: Int, callbackPort: Int
+    private var processes: [ChildProcess] = []
+
+    init(directory: String) throws {
+        self.directory = directory
+        (adminPort, smsboxPort, sendsmsPort, fakePort, callbackPort) =
+            (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
+    }
+
+    deinit {
+        for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
+    /// kannel.conf with the sms-service whose get-url `smsService` gives.
+    func configure(smsService: String) throws {
+        let conf = """
+            group = core
+            admin-port = \(adminPort)
+            admin-password = lab
+            admin-interface = 127.0.0.1
+            smsbox-port = \(smsboxPort)
+            smsbox-interface = 127.0.0.1
+            box-allow-ip = 127.0.0.1
+            log-file = "\(directory)/bearerbox.log"
+            log-level = 1
+            store-type = file
+            store-location = "\(directory)/kannel.store"
+            dlr-storage = internal
+
+            group = smsc
+            smsc = fake
+            smsc-id = fake1
+            port = \(fakePort)
+            connect-allow-ip = 127.0.0.1
+
+            group = smsbox
+            bearerbox-host = 127.0.0.1
+            bearerbox-port = \(smsboxPort)
+            sendsms-port = \(sendsmsPort)
+            sendsms-interface = 127.0.0.1
+            http-request-retry = 5
+            log-file = "\(directory)/smsbox.log"
+            log-level = 1
+
+            group = sendsms-user
+            username = parley
+            password = lab-password
+            max-messages = 10
+            concatenation = true
+
+            \(smsService)
+            """
+        try conf.write(toFile: directory + "/kannel.conf", atomically: true, encoding: .utf8)
+    }
+
+    /// Starts bearerbox, then (once its box port is open) smsbox, and waits for both.
+    func start() async throws {
+        let bearerbox = try ChildProcess.spawn("/usr/sbin/bearerbox", ["-v", "2", directory + "/kannel.conf"]).0
+        processes.append(bearerbox)
+        let smsboxPort = self.smsboxPort
+        try await waitUntil("bearerbox to open its box port") {
+            guard bearerbox.isRunning else { throw LabFailed(what: "bearerbox exited") }
+            return canConnect(port: smsboxPort)
+        }
+        processes.append(try ChildProcess.spawn("/usr/sbin/smsbox", ["-v", "2", directory + "/kannel.conf"]).0)
+        try await waitUntil("smsbox to connect to bearerbox") { try self.status().contains("smsbox:") }
+    }
+
+    /// bearerbox's status page.
+    func status() throws -> String {
+        (try? httpGet(port: adminPort, path: "/status.txt?password=lab")) ?? ""
+    }
+}
+
+struct LabFailed: Error { let what: String }
+
+/// The SMSC end of bearerbox's fake SMSC connection: one line per message, `from to type
+/// payload`.
+final class FakeSMSC: @unchecked Sendable {
+    private let socket: Int32
+    private let lock = NSLock()
+    private var received: [String] = []
+    private var buffer: [UInt8] = []
+
+    init(port: Int) throws {
+        socket = try connectTCP(port: port)
+        let thread = Thread { [self] in
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = read(socket, &chunk, chunk.count)
+                if n <= 0 { return }
+                lock.withLock {
+                    buffer += chunk[0..<n]
+                    while let newline = buffer.firstIndex(of: 10) {
+                        received.append(String(decoding: buffer[..<newline], as: UTF8.self))
+                        buffer.removeSubrange(...newline)
+                    }
+                }
+            }
+        }
+        thread.start()
+    }
+
+    deinit { close(socket) }
+
+    /// Every line bearerbox sent so far.
+    var lines: [String] { lock.withLock { received } }
+
+    /// Types an inbound SMS.
+    func send(_ line: String) {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(socket, $0.baseAddress, bytes.count) }
+    }
+
+    /// One received part: its header and payload bytes, as bearerbox encoded them.
+    static func part(_ line: String) -> (to: String, udh: [UInt8]?, payload: [UInt8])? {
+        let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        guard fields.count == 4 else { return nil }
+        let to = String(fields[1])
+        switch fields[2] {
+        case "text": return (to, nil, Array(fields[3].utf8))
+        case "ucs-2", "data": return PercentEncoding.decode(fields[3]).map { (to, nil, $0) }
+        case "udh":
+            let rest = fields[3].split(separator: " ", maxSplits: 2)
+            guard rest.count == 3, let udh = PercentEncoding.decode(rest[0]), let data = PercentEncoding.decode(rest[2])
+            else { return nil }
+            return (to, udh, data)
+        default: return nil
+        }
+    }
+}
+
+/// The `parley-kannel` executable, started beside the daemon.
+final class KannelConnectorProcess: @unchecked Sendable {
+    let process: ChildProcess
+    let stderr: OutputCollector
+
+    init(socket: String, lab: KannelLab, secretFile: String, passwordFile: String, rate: Int = 0) throws {
+        let executable = URL(fileURLWithPath: try DaemonProcess.executable()).deletingLastPathComponent()
+            .appendingPathComponent("parley-kannel").path
+        let (process, errors) = try ChildProcess.spawn(
+            executable,
+            [
+                "--socket", socket, "--sendsms", "http://127.0.0.1:\(lab.sendsmsPort)/cgi-bin/sendsms",
+                "--password-file", passwordFile, "--secret-file", secretFile,
+                "--listen", "127.0.0.1:\(lab.callbackPort)", "--rate", "\(rate)",
+            ])
+        self.process = process
+        stderr = OutputCollector(errors)
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    static func smsService(lab: KannelLab, secretFile: String) async throws -> String {
+        let executable = URL(fileURLWithPath: try DaemonProcess.executable()).deletingLastPathComponent()
+            .appendingPathComponent("parley-kannel").path
+        let (process, stdout, _) = try ChildProcess.spawnCapturing(
+            executable,
+            [
+                "--secret-file", secretFile, "--listen", "127.0.0.1:\(lab.callbackPort)", "--print-sms-service",
+            ])
+        let output = OutputCollector(stdout)
+        try await waitUntil("parley-kannel --print-sms-service") { !process.isRunning }
+        return output.wholeText()
+    }
+}
+
+@Suite("Kannel connector, end to end", .serialized)
+struct KannelConnectorTests {
+    static let customer = "+15557654321"
+    static let service = "+15550100100"
+
+    /// The texts sent, and what the counter says about each.
+    static let texts = [
+        "Hello world @£$",  // GSM-7, one part
+        "Hi 😀 Привет",  // UCS-2, one part
+        String(repeating: "Three parts of GSM-7 text. ", count: 16),  // 432 septets: 3 parts
+        String(repeating: "😀", count: 67),  // 134 UTF-16 units: 3 parts, never a pair split
+    ]
+
+    /// A daemon, a Kannel with the test as its SMSC, and the connector's secret files.
+    struct Setup {
+        let dir: TemporaryDirectory
+        let daemon: DaemonProcess
+        let lab: KannelLab
+        let smsc: FakeSMSC
+        let secretFile: String
+        let passwordFile: String
+
+        init() async throws {
+            dir = try TemporaryDirectory()
+            daemon = try await DaemonProcess(directory: dir.path)
+            lab = try KannelLab(directory: dir.path)
+            secretFile = dir.path + "/secret"
+            passwordFile = dir.path + "/password"
+            try "0123456789abcdef0123456789abcdef".write(toFile: secretFile, atomically: true, encoding: .utf8)
+            try "lab-password\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+            try lab.configure(smsService: try await KannelConnectorProcess.smsService(lab: lab, secretFile: secretFile))
+            try await lab.start()
+            smsc = try FakeSMSC(port: lab.fakePort)
+            let lab = self.lab
+            try await waitUntil("the fake SMSC to be online") { try lab.status().contains("(online") }
+        }
+
+        func connector(rate: Int = 0) throws -> KannelConnectorProcess {
+            try KannelConnectorProcess(
+                socket: daemon.socket, lab: lab, secretFile: secretFile, passwordFile: passwordFile, rate: rate)
+        }
+    }
+
+    @Test(
+        "messages reach the SMSC in the counted parts byte for byte, reports make them delivered, and an inbound SMS joins the conversation"
+    )
+    func endToEnd() async throws {
+        let setup = try await Setup()
+        let (daemon, smsc) = (setup.daemon, setup.smsc)
+        let connector = try setup.connector()
+
+        let client = ParleyClient(path: daemon.socket)
+        defer { Task { await client.close() } }
+        try await client.call("agent.login", ["agentId": "alice", "state": "Ready"])
+        var ids: [String] = []
+        var conversation = ""
+        for text in Self.texts {
+            let sent = try await client.call(
+                "sms.send",
+                [
+                    "agentId": "alice", "serviceId": "support", "customerNumber": .string(Self.customer),
+                    "text": .string(text),
+                ])
+            ids.append(sent["messageId"]?.string ?? "")
+            conversation = sent["conversationId"]?.string ?? ""
+        }
+
+        // Every counted part reaches the SMSC, exactly as packed.
+        let expected = zip(Self.texts, ids).flatMap { KannelSubmission.parts(of: $0, messageId: $1) }
+        #expect(expected.count == 8)
+        try await waitUntil("every part to reach the SMSC (\(connector.stderr.text))") {
+            smsc.lines.count >= expected.count
+        }
+        let parts = smsc.lines.compactMap(FakeSMSC.part)
+        #expect(parts.count == smsc.lines.count, "every line is a part: \(smsc.lines)")
+        #expect(parts.allSatisfy { $0.to == Self.customer })
+        for part in expected {
+            #expect(
+                parts.contains { $0.udh == part.udh && $0.payload == part.text },
+                "part \(part.number)/\(part.total) \(part.charset) arrived as sent")
+        }
+        #expect(parts.count == expected.count, "no part twice")
+
+        // The fake SMSC acknowledges (8) and delivers (1) each part: every message is delivered.
+        try await waitUntil("every message to be delivered") {
+            let transcript = try await client.call("conversation.get", ["conversationId": .string(conversation)])
+            let statuses = (transcript["messages"]?.array ?? []).filter { ids.contains($0["messageId"]?.string ?? "") }
+                .map { $0["status"]?.string }
+            return statuses.count == ids.count && statuses.allSatisfy { $0 == "delivered" }
+        }
+        let transcript = try await client.call("conversation.get", ["conversationId": .string(conversation)])
+        let long = (transcript["messages"]?.array ?? []).first { $0["messageId"]?.string == ids[2] }
+        #expect(long?["parts"]?.array?.map { $0["status"]?.string } == ["delivered", "delivered", "delivered"])
+
+        // An SMS typed into the SMSC arrives as the customer's reply in the same conversation.
+        smsc.send("\(Self.customer) \(Self.service) text Thanks, got it")
+        try await waitUntil("the reply to join the conversation") {
+            let transcript = try await client.call("conversation.get", ["conversationId": .string(conversation)])
+            return (transcript["messages"]?.array ?? []).contains {
+                $0["direction"]?.string == "inbound" && $0["text"]?.string == "Thanks, got it"
+            }
+        }
+        kill(connector.process.processIdentifier, SIGTERM)
+        try await waitUntil("parley-kannel to stop") { !connector.process.isRunning }
+        #expect(connector.process.terminationStatus == 0, "\(connector.stderr.wholeText())")
+        _ = await daemon.stop()
+    }
+}
+
+/// A TCP port nothing listens on now.
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard bound else { throw LabFailed(what: "no free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
+
+func connectTCP(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(port).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        }
+    }
+    guard connected else {
+        close(fd)
+        throw LabFailed(what: "cannot connect to port \(port)")
+    }
+    return fd
+}
+
+func canConnect(port: Int) -> Bool {
+    guard let fd = try? connectTCP(port: port) else { return false }
+    close(fd)
+    return true
+}
+
+/// A plain HTTP/1.0 GET on loopback; the body.
+func httpGet(port: Int, path: String) throws -> String {
+    let fd = try connectTCP(port: port)
+    defer { close(fd) }
+    let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    _ = request.withUnsafeBytes { write(fd, $0.baseAddress, request.count) }
+    var response: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fd, &chunk, chunk.count)
+        if n <= 0 { break }
+        response += chunk[0..<n]
+    }
+    return String(decoding: response, as: UTF8.self)
+}
