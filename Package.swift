@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "parleyd", targets: ["parleyd"]),
         .executable(name: "parley-web", targets: ["parley-web"]),
         .executable(name: "parley-kannel", targets: ["parley-kannel"]),
+        .executable(name: "parley-twilio", targets: ["parley-twilio"]),
         // The LD_PRELOAD recorder of tools/power-cut (libPowerCutShim.so); never linked into Parley.
         .library(name: "PowerCutShim", type: .dynamic, targets: ["PowerCutShim"]),
     ],
@@ -104,6 +105,7 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,15 +123,18 @@ let package = Package(
         ),
         // Carrier connectors' shared parts and each carrier's mapping: the connector contract's
         // loop over ParleyClient, Kannel's sendsms requests and delivery-report codes, signed
-        // callback URLs, rate limits and backoff.
+        // callback URLs, rate limits and backoff, Twilio's messages, statuses and signatures.
         .target(
             name: "ParleyCarriers",
             dependencies: [
                 "ParleyClient", "ParleyProtocol", "ParleyCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -141,7 +146,17 @@ let package = Package(
                 "ParleyCarriers", "ParleyClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Twilio connector: outbound SMS through Twilio's Messages API, its status callbacks
+        // and inbound webhook back, each checked against X-Twilio-Signature.
+        .executableTarget(
+            name: "parley-twilio",
+            dependencies: [
+                "ParleyCarriers", "ParleyClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -199,7 +214,14 @@ let package = Package(
         .testTarget(name: "ParleyProtocolTests", dependencies: ["ParleyProtocol"], swiftSettings: strictSettings),
         .testTarget(
             name: "ParleyServerTests",
-            dependencies: ["ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "ParleyClient", "ParleyCarriers"],
+            dependencies: [
+                "ParleyServer", "ParleyProtocol", "ParleyStore", "ParleyCore", "ParleyClient", "ParleyCarriers",
+                // The Twilio test's stand-in for the REST API, and its webhook requests.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),

@@ -1,11 +1,8 @@
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
-import Hummingbird
-import Logging
 import ParleyCarriers
 import ParleyClient
-import ServiceLifecycle
 
 /// `parley-kannel`: the Kannel connector.
 @main
@@ -101,43 +98,33 @@ struct ParleyKannel: AsyncParsableCommand {
     var printSmsService = false
 
     func validate() throws {
-        guard Self.address(listen) != nil else { throw ValidationError("--listen must be host:port") }
+        guard ConnectorProcess.address(listen) != nil else { throw ValidationError("--listen must be host:port") }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
         guard rate >= 0 else { throw ValidationError("--rate must not be negative") }
         guard maxRefusals >= 0 else { throw ValidationError("--max-refusals must not be negative") }
     }
 
-    static func address(_ text: String) -> (host: String, port: Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port), colon > text.startIndex
-        else { return nil }
-        return (String(text[..<colon]), port)
-    }
-
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "parley-kannel")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let logger = ConnectorProcess.logger("parley-kannel", level: logLevel)
         guard let secret = FileManager.default.contents(atPath: secretFile),
             let signer = CallbackSigner(secret: Array(secret))
         else {
-            Self.fail("cannot read at least 16 bytes from --secret-file \(secretFile)")
+            ConnectorProcess.fail("parley-kannel", "cannot read at least 16 bytes from --secret-file \(secretFile)")
         }
-        guard let (host, port) = Self.address(listen) else { throw ExitCode(64) }
+        guard let (host, port) = ConnectorProcess.address(listen) else { throw ExitCode(64) }
         let callback = callbackURL ?? "http://\(host):\(port)"
-        let socketPath =
-            socket ?? ProcessInfo.processInfo.environment["PARLEY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "./data/parleyd.sock"
+        let socketPath = ConnectorProcess.socketPath(socket)
         let client = ParleyClient(path: socketPath)
         let callbacks = KannelCallbacks(client: client, signer: signer, logger: logger)
         if printSmsService {
             print(Self.smsService(callback: callback, key: callbacks.inboundKey))
             return
         }
-        guard let passwordFile, let passwordData = FileManager.default.contents(atPath: passwordFile),
-            let password = String(data: passwordData, encoding: .utf8)?.split(separator: "\n").first.map(String.init),
-            !password.isEmpty
-        else { Self.fail("cannot read the sendsms password from --password-file \(passwordFile ?? "(not given)")") }
+        guard let passwordFile, let password = ConnectorProcess.secretLine(passwordFile) else {
+            ConnectorProcess.fail(
+                "parley-kannel",
+                "cannot read the sendsms password from --password-file \(passwordFile ?? "(not given)")")
+        }
 
         var configuration = KannelConfiguration(
             socketPath: socketPath, sendsmsURL: sendsms, username: username, password: password, callbackURL: callback)
@@ -150,31 +137,14 @@ struct ParleyKannel: AsyncParsableCommand {
         configuration.maxRefusals = maxRefusals
         let outbound = KannelConnector(
             configuration: configuration, client: client, http: HTTPClient.shared, signer: signer, logger: logger)
-        let log = logger
-        let app = Application(
-            router: callbacks.router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "parley-kannel"),
-            onServerRunning: { channel in
-                log.notice(
-                    "kannel.listening",
-                    metadata: [
-                        "callbacks": "http://\(host):\(channel.localAddress?.port ?? port)", "socket": "\(socketPath)",
-                    ])
-            },
-            logger: logger
-        )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: OutboundService(connector: outbound))],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
-            try await group.run()
+            try await ConnectorProcess.run(
+                "parley-kannel", router: callbacks.router(), host: host, port: port, outbound: outbound, client: client,
+                logger: logger)
         } catch {
             logger.error("kannel.stopped", metadata: ["error": "\(error)"])
-            await client.close()
             throw ExitCode.failure
         }
-        await client.close()
     }
 
     /// The sms-service group that sends inbound SMS to the connector.
@@ -186,23 +156,5 @@ struct ParleyKannel: AsyncParsableCommand {
         max-messages = 0
         get-url = "\(callback)/kannel/mo?key=\(key)&from=%p&to=%P&text=%a&coding=%c&charset=%C&id=%I&smsc=%i"
         """
-    }
-
-    static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("parley-kannel: \(message)\n".utf8))
-        Foundation.exit(64)
-    }
-}
-
-/// The outbound half as a service: ``KannelConnector/stop()`` on graceful shutdown.
-struct OutboundService: Service {
-    let connector: KannelConnector
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await connector.run()
-        } onGracefulShutdown: {
-            connector.stop()
-        }
     }
 }
