@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import ParleyCarriers
 import ParleyClient
@@ -148,7 +149,9 @@ final class KannelConnectorProcess: @unchecked Sendable {
     let process: ChildProcess
     let stderr: OutputCollector
 
-    init(socket: String, lab: KannelLab, secretFile: String, passwordFile: String, rate: Int = 0) throws {
+    init(
+        socket: String, lab: KannelLab, secretFile: String, passwordFile: String, rate: Int = 0, concurrency: Int = 8
+    ) throws {
         let executable = URL(fileURLWithPath: try DaemonProcess.executable()).deletingLastPathComponent()
             .appendingPathComponent("parley-kannel").path
         let (process, errors) = try ChildProcess.spawn(
@@ -156,7 +159,7 @@ final class KannelConnectorProcess: @unchecked Sendable {
             [
                 "--socket", socket, "--sendsms", "http://127.0.0.1:\(lab.sendsmsPort)/cgi-bin/sendsms",
                 "--password-file", passwordFile, "--secret-file", secretFile,
-                "--listen", "127.0.0.1:\(lab.callbackPort)", "--rate", "\(rate)",
+                "--listen", "127.0.0.1:\(lab.callbackPort)", "--rate", "\(rate)", "--concurrency", "\(concurrency)",
             ])
         self.process = process
         stderr = OutputCollector(errors)
@@ -215,9 +218,10 @@ struct KannelConnectorTests {
             try await waitUntil("the fake SMSC to be online") { try lab.status().contains("(online") }
         }
 
-        func connector(rate: Int = 0) throws -> KannelConnectorProcess {
+        func connector(rate: Int = 0, concurrency: Int = 8) throws -> KannelConnectorProcess {
             try KannelConnectorProcess(
-                socket: daemon.socket, lab: lab, secretFile: secretFile, passwordFile: passwordFile, rate: rate)
+                socket: daemon.socket, lab: lab, secretFile: secretFile, passwordFile: passwordFile, rate: rate,
+                concurrency: concurrency)
         }
     }
 
@@ -343,4 +347,93 @@ func httpGet(port: Int, path: String) throws -> String {
         response += chunk[0..<n]
     }
     return String(decoding: response, as: UTF8.self)
+}
+
+/// The messages a round of ``KannelThroughput`` sends: `PARLEY_KANNEL_BENCH`, 0 (skipped) unless set.
+let kannelBenchCount = Int(ProcessInfo.processInfo.environment["PARLEY_KANNEL_BENCH"] ?? "") ?? 0
+/// The connector's `--concurrency` in ``KannelThroughput``: `PARLEY_KANNEL_BENCH_CONCURRENCY`, else 8.
+let kannelBenchConcurrency = Int(ProcessInfo.processInfo.environment["PARLEY_KANNEL_BENCH_CONCURRENCY"] ?? "") ?? 8
+
+/// Messages through Kannel per second, Parley's connector against Kannel alone: run with
+/// `PARLEY_KANNEL_BENCH=N swift test --filter KannelThroughput` (not in `make test`; it
+/// asserts nothing about speed, it prints the figures).
+@Suite("Kannel throughput", .serialized, .enabled(if: kannelBenchCount > 0))
+struct KannelThroughput {
+    static let count = kannelBenchCount
+
+    @Test("N one-part messages: straight to sendsms, then sent in parleyd and delivered through parley-kannel")
+    func throughput() async throws {
+        let setup = try await KannelConnectorTests.Setup()
+        let (daemon, smsc, lab) = (setup.daemon, setup.smsc, setup.lab)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = http.shutdown() }
+        var rounds: [(kannel: Double, parley: Double)] = []
+        let client = ParleyClient(path: daemon.socket)
+        defer { Task { await client.close() } }
+        try await client.call("agent.login", ["agentId": "alice", "state": "Ready"])
+        for round in 0..<3 {
+            // Kannel alone: sendsms requests, 8 at a time, until the SMSC has them all.
+            var start = ContinuousClock.now
+            var before = smsc.lines.count
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<Self.count {
+                    if i >= 8 { try await group.next() }
+                    group.addTask {
+                        let query =
+                            "username=parley&password=lab-password&from=%2B15550100100&to=%2B1555800\(String(format: "%04d", i))&text=Baseline+\(round)+\(i)"
+                        _ = try await http.execute(
+                            HTTPClientRequest(url: "http://127.0.0.1:\(lab.sendsmsPort)/cgi-bin/sendsms?" + query),
+                            timeout: .seconds(60))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await waitUntil("the baseline to reach the SMSC") { smsc.lines.count >= before + Self.count }
+            let kannel = Double(Self.count) / (ContinuousClock.now - start).seconds
+
+            // Parley: sms.send, then the connector, until every part reached the SMSC.
+            let connector = try setup.connector(rate: 0, concurrency: kannelBenchConcurrency)
+            before = smsc.lines.count
+            start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<Self.count {
+                    if i >= 8 { try await group.next() }
+                    group.addTask {
+                        try await client.call(
+                            "sms.send",
+                            [
+                                "agentId": "alice", "serviceId": "support",
+                                "customerNumber": .string("+1555900\(String(format: "%04d", i))"),
+                                "text": .string("Parley \(round) \(i)"),
+                            ])
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await waitUntil("every message to reach the SMSC") { smsc.lines.count >= before + Self.count }
+            let parley = Double(Self.count) / (ContinuousClock.now - start).seconds
+            kill(connector.process.processIdentifier, SIGTERM)
+            try await waitUntil("parley-kannel to stop") { !connector.process.isRunning }
+            rounds.append((kannel, parley))
+            print(
+                String(
+                    format: "kannel throughput round %d: Kannel alone %.0f msg/s, through Parley %.0f msg/s (%.2fx)",
+                    round, kannel, parley, parley / kannel))
+        }
+        let kannel = rounds.map(\.kannel).sorted()[1]
+        let parley = rounds.map(\.parley).sorted()[1]
+        print(
+            String(
+                format:
+                    "kannel throughput, medians of 3: Kannel alone %.0f msg/s, through Parley %.0f msg/s (%.2fx), %d messages a round, connector concurrency %d",
+                kannel, parley, parley / kannel, Self.count, kannelBenchConcurrency))
+        _ = await daemon.stop()
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
 }
