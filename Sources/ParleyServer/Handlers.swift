@@ -87,9 +87,12 @@ struct Handlers {
                 try p.finish()
                 return try projections.read { view in
                     guard let agentView = try view.agentView(agentId) else { throw ProtocolError.rejected(.unknownAgent(agentId)) }
+                    let optedOut = try (agentView.openChats + agentView.pendingRequests).filter {
+                        try view.isOptedOut(local: $0.localNumber, customer: $0.customerNumber)
+                    }
                     return try encode(AgentViewAnswer(
                         agent: agentView.agent, openChats: agentView.openChats, pendingRequests: agentView.pendingRequests,
-                        unread: agentView.unread, asOf: try view.checkpoint()
+                        optedOut: optedOut.map(\.conversationId), unread: agentView.unread, asOf: try view.checkpoint()
                     ))
                 }
             case .smsCount:
@@ -121,6 +124,8 @@ struct Handlers {
                     let messages = try view.transcript(id, after: after, limit: limit)
                     return try encode(ConversationAnswer(
                         conversation: conversation, messages: messages, next: messages.last?.sequence ?? after ?? 0,
+                        customerOptedOut: try view.isOptedOut(
+                            local: conversation.localNumber, customer: conversation.customerNumber),
                         asOf: try view.checkpoint()
                     ))
                 }

@@ -155,6 +155,8 @@ struct AgentViewAnswer: Encodable {
     var agent: AgentRecord
     var openChats: [ConversationRecord]
     var pendingRequests: [ConversationRecord]
+    /// The open chats and chat requests whose customer opted out of their number.
+    var optedOut: [String]
     var unread: UInt64
     var asOf: UInt64
 }
@@ -183,6 +185,8 @@ struct ConversationAnswer: Encodable {
     var messages: [MessageRecord]
     /// The sequence to pass as `after` for the next page.
     var next: UInt64
+    /// Whether the customer opted out of texts from the conversation's local number.
+    var customerOptedOut: Bool
     var asOf: UInt64
 }
 

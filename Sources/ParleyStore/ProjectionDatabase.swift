@@ -12,7 +12,7 @@ public final class ProjectionDatabase: Sendable {
     let databases: [Database]
 
     /// The value of `meta["format"]` this build writes and reads.
-    public static let format = "parley-projections/4"
+    public static let format = "parley-projections/5"
 
     /// Opens (or creates) the projection store at `path`.
     /// - Throws: ``StoreError`` if it cannot be opened; ``StoreError/corrupt(position:reason:)``

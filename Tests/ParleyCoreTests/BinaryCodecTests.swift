@@ -26,6 +26,8 @@ enum Samples {
         .messageSubmitted(MessageSubmitted(conversationId: "c-1", messageId: "m-1", connector: "kannel", attempt: 2)),
         .partReported(PartReported(conversationId: "c-1", messageId: "m-1", part: 255, status: .sent, carrierReference: "kannel-m-1-2-255", detail: "ACK/")),
         .partReported(PartReported(conversationId: "c-1", messageId: "m-1", part: 1, status: .queued, carrierReference: nil, detail: nil)),
+        .customerOptedOut(CustomerOptedOut(localNumber: "+15550000001", customerNumber: "+15557770001", keyword: "STOP", messageId: "m-3", conversationId: "c-1")),
+        .customerOptedIn(CustomerOptedIn(localNumber: "+15550000001", customerNumber: "+15557770001", keyword: "UNSTOP", messageId: "m-4", conversationId: nil)),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-3", from: "+1666", to: "+1555", text: "yes", attachments: [photo], inReplyTo: "m-1", carrierReference: "in-1")),
         .inboundReceived(InboundReceived(conversationId: "c-1", messageId: "m-4", from: "+1666", to: "+1555", text: "", attachments: [], inReplyTo: nil, carrierReference: nil)),
         .inboundIgnored(InboundIgnored(messageId: "m-5", from: "+1666", to: "+1555", text: "x", attachments: [], reason: .conversationEnded, conversationId: "c-1", carrierReference: "r")),

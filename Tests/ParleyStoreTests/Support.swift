@@ -86,6 +86,8 @@ let scenarioCommands: [Command] = directoryCommands + [
     .login(Login(agentId: "ann")),
     .send(SendMessage(agentId: "ann", customerNumber: "+15551230004", fromDid: true, text: "Yes, calling you now")),
     .markRecentRead(MarkRecentRead(agentId: "ann", upTo: 1)),
+    .receive(ReceiveInbound(from: "+15551230002", to: "+15550000002", text: "STOP")),
+    .receive(ReceiveInbound(from: "+15551230002", to: "+15550000002", text: "start")),
 ]
 
 /// Runs commands one per batch, requiring each to be accepted.

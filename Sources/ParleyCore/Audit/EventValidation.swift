@@ -67,6 +67,16 @@ public enum EventValidation {
         case .partReported(let e):
             nonEmpty(e.messageId, "messageId")
             if !(1...Limits.parts).contains(e.part) { problems.append("part \(e.part) is outside 1...\(Limits.parts)") }
+        case .customerOptedOut(let e):
+            number(e.localNumber, "localNumber")
+            number(e.customerNumber, "customerNumber")
+            nonEmpty(e.keyword, "keyword")
+            nonEmpty(e.messageId, "messageId")
+        case .customerOptedIn(let e):
+            number(e.localNumber, "localNumber")
+            number(e.customerNumber, "customerNumber")
+            nonEmpty(e.keyword, "keyword")
+            nonEmpty(e.messageId, "messageId")
         case .messageSubmitted(let e):
             nonEmpty(e.messageId, "messageId")
             identifier(e.connector, "connector")

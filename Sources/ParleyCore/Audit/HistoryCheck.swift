@@ -21,6 +21,20 @@ public enum HistoryCheck {
             }
             if try state.messageLocation(e.messageId) != nil { problems.append("message id \(e.messageId) used twice") }
             if try state.agent(e.agentId) == nil { problems.append("unknown agent \(e.agentId)") }
+            if try state.isOptedOut(local: e.from, customer: e.to) {
+                problems.append("agent \(e.agentId) texted \(e.to), who had opted out of \(e.from) (message \(e.messageId))")
+            }
+        case .customerOptedOut(let e):
+            if try state.isOptedOut(local: e.localNumber, customer: e.customerNumber) {
+                problems.append("\(e.customerNumber) opted out of \(e.localNumber) twice")
+            }
+            if try state.messageLocation(e.messageId) == nil && e.conversationId != nil {
+                problems.append("opt-out names unknown message \(e.messageId)")
+            }
+        case .customerOptedIn(let e):
+            if try !state.isOptedOut(local: e.localNumber, customer: e.customerNumber) {
+                problems.append("\(e.customerNumber) opted in to \(e.localNumber) without having opted out")
+            }
         case .inboundReceived(let e):
             if let record = try conversation(e.conversationId), record.status == .ended {
                 problems.append("message \(e.messageId) received into ended conversation \(e.conversationId)")

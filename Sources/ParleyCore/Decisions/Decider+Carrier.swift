@@ -72,6 +72,41 @@ extension Decider {
     }
 
     func receive(_ c: ReceiveInbound) throws -> [Event] {
+        let events = try route(c)
+        return events + (try optOut(c, in: events))
+    }
+
+    /// The opt-out or opt-in an inbound SMS's text asks for, when it is a keyword and changes
+    /// the customer's standing with that number; recorded after the SMS itself, wherever it went.
+    private func optOut(_ c: ReceiveInbound, in events: [Event]) throws -> [Event] {
+        guard let (request, keyword) = OptOutKeywords.request(in: c.text) else { return [] }
+        var messageId = ""
+        var conversationId: String?
+        for event in events {
+            switch event {
+            case .inboundReceived(let e): (messageId, conversationId) = (e.messageId, e.conversationId)
+            case .inboundIgnored(let e): (messageId, conversationId) = (e.messageId, e.conversationId)
+            default: break
+            }
+        }
+        let optedOut = try state.isOptedOut(local: c.to, customer: c.from)
+        switch request {
+        case .stop where !optedOut:
+            return [.customerOptedOut(CustomerOptedOut(
+                localNumber: c.to, customerNumber: c.from, keyword: keyword, messageId: messageId,
+                conversationId: conversationId
+            ))]
+        case .start where optedOut:
+            return [.customerOptedIn(CustomerOptedIn(
+                localNumber: c.to, customerNumber: c.from, keyword: keyword, messageId: messageId,
+                conversationId: conversationId
+            ))]
+        default: return []
+        }
+    }
+
+    /// Where an inbound SMS goes: the conversation it joins or opens, or ignored.
+    private func route(_ c: ReceiveInbound) throws -> [Event] {
         try requireNumber(c.from, field: "from")
         try requireNumber(c.to, field: "to")
         try requireLength(c.text, field: "text", maxBytes: Limits.messageText)

@@ -21,6 +21,9 @@ extension Decider {
         guard count.segments <= maximum else { throw Rejection.messageTooLong(segments: count.segments, maximum: maximum) }
 
         let target = try resolveTarget(c, agent: agent)
+        if try state.isOptedOut(local: target.localNumber, customer: target.customerNumber) {
+            throw Rejection.customerOptedOut(customerNumber: target.customerNumber, localNumber: target.localNumber)
+        }
         var events: [Event] = []
         let conversationId: String
         if let conversation = target.conversation {

@@ -46,6 +46,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
     case positionOutOfRange(position: UInt64, head: UInt64)
     /// The idempotency key was used before with a different command.
     case idempotencyKeyReused(key: String)
+    /// The customer texted STOP (or another opt-out keyword) to the number the send would go from.
+    case customerOptedOut(customerNumber: String, localNumber: String)
 
     /// The stable machine code, e.g. `AgentLoggedOut`.
     public var code: String {
@@ -74,6 +76,7 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .messageAlreadyAccepted: "MessageAlreadyAccepted"
         case .positionOutOfRange: "PositionOutOfRange"
         case .idempotencyKeyReused: "IdempotencyKeyReused"
+        case .customerOptedOut: "CustomerOptedOut"
         }
     }
 
@@ -110,6 +113,8 @@ public enum Rejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .positionOutOfRange(let position, let head): "Position \(position) is beyond the head of the log (\(head))."
         case .idempotencyKeyReused(let key):
             "Idempotency key \"\(key)\" was already used for a different command; use a new key."
+        case .customerOptedOut(let customer, let local):
+            "The customer \(customer) has opted out of texts from \(local) (they texted STOP); they must text START to \(local) before anyone can text them from it."
         }
     }
 

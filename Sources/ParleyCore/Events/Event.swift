@@ -17,6 +17,8 @@ public enum Event: Sendable, Hashable {
     case recentRead(RecentRead)
     case messageSubmitted(MessageSubmitted)
     case partReported(PartReported)
+    case customerOptedOut(CustomerOptedOut)
+    case customerOptedIn(CustomerOptedIn)
 
     /// The event's type.
     public var type: EventType {
@@ -38,11 +40,14 @@ public enum Event: Sendable, Hashable {
         case .recentRead: .recentRead
         case .messageSubmitted: .messageSubmitted
         case .partReported: .partReported
+        case .customerOptedOut: .customerOptedOut
+        case .customerOptedIn: .customerOptedIn
         }
     }
 
     /// The stream the event belongs to: `conversation:ID`, `agent:ID`, `service:ID`,
-    /// `template:ID`, `settings`, or `unrouted` for inbound SMS that matched no conversation.
+    /// `template:ID`, `settings`, or `unrouted` for inbound SMS (and the opt-outs they carry)
+    /// that matched no conversation.
     public var stream: String {
         switch self {
         case .agentConfigured(let e): Stream.agent(e.agentId)
@@ -62,6 +67,8 @@ public enum Event: Sendable, Hashable {
         case .chatAccepted(let e): Stream.conversation(e.conversationId)
         case .chatEnded(let e): Stream.conversation(e.conversationId)
         case .inboundIgnored(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
+        case .customerOptedOut(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
+        case .customerOptedIn(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
         }
     }
 
@@ -85,6 +92,8 @@ public enum Event: Sendable, Hashable {
         case .recentRead(let e): e.encode(to: &writer)
         case .messageSubmitted(let e): e.encode(to: &writer)
         case .partReported(let e): e.encode(to: &writer)
+        case .customerOptedOut(let e): e.encode(to: &writer)
+        case .customerOptedIn(let e): e.encode(to: &writer)
         }
     }
 
@@ -114,6 +123,8 @@ public enum Event: Sendable, Hashable {
         case .recentRead: return .recentRead(try reader.read())
         case .messageSubmitted: return .messageSubmitted(try reader.read())
         case .partReported: return .partReported(try reader.read())
+        case .customerOptedOut: return .customerOptedOut(try reader.read())
+        case .customerOptedIn: return .customerOptedIn(try reader.read())
         }
     }
 }

@@ -19,6 +19,8 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
     case recentRead = 15
     case messageSubmitted = 16
     case partReported = 17
+    case customerOptedOut = 18
+    case customerOptedIn = 19
 
     /// The name used in JSON and in `schemas/events/`, e.g. `MessageSent`.
     public var name: String {
@@ -40,6 +42,8 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
         case .recentRead: "RecentRead"
         case .messageSubmitted: "MessageSubmitted"
         case .partReported: "PartReported"
+        case .customerOptedOut: "CustomerOptedOut"
+        case .customerOptedIn: "CustomerOptedIn"
         }
     }
 

@@ -37,6 +37,8 @@ extension Event {
         case .deliveryReported(let e): try container.encode(e, forKey: key)
         case .inboundReceived(let e): try container.encode(e, forKey: key)
         case .inboundIgnored(let e): try container.encode(e, forKey: key)
+        case .customerOptedOut(let e): try container.encode(e, forKey: key)
+        case .customerOptedIn(let e): try container.encode(e, forKey: key)
         case .chatAccepted(let e): try container.encode(e, forKey: key)
         case .chatEnded(let e): try container.encode(e, forKey: key)
         case .recentRead(let e): try container.encode(e, forKey: key)

@@ -123,6 +123,12 @@ extension Event {
         case .recentRead(let e):
             object.string("agentId", e.agentId)
             object.integer("upTo", e.upTo)
+        case .customerOptedOut(let e):
+            Self.writeOptIn(
+                e.conversationId, e.customerNumber, e.keyword, e.localNumber, e.messageId, to: &object)
+        case .customerOptedIn(let e):
+            Self.writeOptIn(
+                e.conversationId, e.customerNumber, e.keyword, e.localNumber, e.messageId, to: &object)
         case .messageSubmitted(let e):
             object.integer("attempt", e.attempt)
             object.string("connector", e.connector)
@@ -145,5 +151,17 @@ extension Event {
             member.string("reference", attachment.reference)
             member.integer("size", attachment.size)
         }
+    }
+
+    /// The members of ``CustomerOptedOut`` and ``CustomerOptedIn``, in key order.
+    private static func writeOptIn(
+        _ conversationId: String?, _ customerNumber: String, _ keyword: String, _ localNumber: String,
+        _ messageId: String, to object: inout JSONObjectWriter
+    ) {
+        object.string("conversationId", conversationId)
+        object.string("customerNumber", customerNumber)
+        object.string("keyword", keyword)
+        object.string("localNumber", localNumber)
+        object.string("messageId", messageId)
     }
 }

@@ -226,6 +226,17 @@ public enum StoredEventJSON {
             let upTo = try r.readVarint()
             o.string("agentId", utf8: agentId)
             o.integer("upTo", upTo)
+        case .customerOptedOut, .customerOptedIn:
+            let localNumber = try r.readUTF8()
+            let customerNumber = try r.readUTF8()
+            let keyword = try r.readUTF8()
+            let messageId = try r.readUTF8()
+            let conversationId = try r.readOptionalUTF8()
+            o.string("conversationId", utf8: conversationId)
+            o.string("customerNumber", utf8: customerNumber)
+            o.string("keyword", utf8: keyword)
+            o.string("localNumber", utf8: localNumber)
+            o.string("messageId", utf8: messageId)
         case .messageSubmitted:
             let conversationId = try r.readUTF8()
             let messageId = try r.readUTF8()

@@ -63,6 +63,11 @@ extension ProjectionReading {
         try string(.lastConversations, Key.pair(local, customer))
     }
 
+    /// Whether the customer opted out of texts from the local number (and has not opted back in).
+    public func isOptedOut(local: String, customer: String) throws -> Bool {
+        try get(.optOuts, Key.pair(local, customer)) != nil
+    }
+
     /// Where a message sits.
     public func messageLocation(_ id: String) throws -> MessageLocation? { try record(.messages, Key.of(id)) }
 

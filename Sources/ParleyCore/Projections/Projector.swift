@@ -41,6 +41,9 @@ public struct Projector<Store: ProjectionWriting> {
         case .inboundIgnored: break
         case .chatAccepted(let e): try chatAccepted(e, recorded)
         case .chatEnded(let e): try chatEnded(e, recorded)
+        case .customerOptedOut(let e):
+            try store.put(.optOuts, Key.pair(e.localNumber, e.customerNumber), Key.bigEndian(recorded.position))
+        case .customerOptedIn(let e): try store.delete(.optOuts, Key.pair(e.localNumber, e.customerNumber))
         }
     }
 

@@ -62,6 +62,8 @@ extension Event {
         case .inboundIgnored(let e): e.conversationId
         case .chatAccepted(let e): e.conversationId
         case .chatEnded(let e): e.conversationId
+        case .customerOptedOut(let e): e.conversationId
+        case .customerOptedIn(let e): e.conversationId
         default: nil
         }
     }

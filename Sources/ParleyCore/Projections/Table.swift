@@ -39,6 +39,9 @@ public enum Table: UInt8, Sendable, CaseIterable {
     case awaitingReport
     /// UTF-8 stream → u64-BE version of its last event: what numbers the stream's next event.
     case streamVersions
+    /// local number 0x00 customer number → u64-BE position of the `CustomerOptedOut`: the
+    /// customers who opted out of a number and have not opted back in.
+    case optOuts
 
     /// The LMDB database name.
     public var name: String {
@@ -61,6 +64,7 @@ public enum Table: UInt8, Sendable, CaseIterable {
         case .awaitingCarrier: "awaitingCarrier"
         case .awaitingReport: "awaitingReport"
         case .streamVersions: "streamVersions"
+        case .optOuts: "optOuts"
         }
     }
 }
