@@ -98,6 +98,30 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Creates (where missing) and opens the named databases in one write transaction: a crash
+    /// leaves all of them or none, never some.
+    ///
+    /// - Parameter names: The named databases.
+    /// - Throws: ``LMDBError`` if the transaction cannot begin, a database cannot be opened, or
+    ///   the commit fails (then none was created).
+    public func createDatabases(_ names: [String]) throws(LMDBError) -> [Database] {
+        try lock.withExclusive { () throws(LMDBError) -> [Database] in
+            let txn = try beginLocked(readOnly: false)
+            var databases: [Database] = []
+            for name in names {
+                var dbi = MDB_dbi()
+                let rc = mdb_dbi_open(txn, name, UInt32(MDB_CREATE), &dbi)
+                guard rc == 0 else {
+                    mdb_txn_abort(txn)
+                    throw LMDBError(LMDBError.Code(rawValue: rc), operation: "mdb_dbi_open")
+                }
+                databases.append(Database(dbi: dbi))
+            }
+            try check(mdb_txn_commit(txn), "mdb_txn_commit")
+            return databases
+        }
+    }
+
     /// Opens an existing named database, or returns `nil` when the environment has none of that name.
     ///
     /// - Parameter name: The named database.

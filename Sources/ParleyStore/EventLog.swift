@@ -51,7 +51,9 @@ public final class EventLog: Sendable {
                 found[name] = try environment.existingDatabase(name)
             }
             if found.isEmpty, !readOnly {
-                for name in Self.databases { found[name] = try environment.openDatabase(name, create: true) }
+                // In one transaction: a kill while a new log is created leaves all or none.
+                let created = try environment.createDatabases(Self.databases)
+                for (name, database) in zip(Self.databases, created) { found[name] = database }
             }
         } catch {
             throw StoreError.storage(error)

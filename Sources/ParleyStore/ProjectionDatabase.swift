@@ -12,7 +12,7 @@ public final class ProjectionDatabase: Sendable {
     let databases: [Database]
 
     /// The value of `meta["format"]` this build writes and reads.
-    public static let format = "parley-projections/5"
+    public static let format = "parley-projections/6"
 
     /// Opens (or creates) the projection store at `path`.
     /// - Throws: ``StoreError`` if it cannot be opened; ``StoreError/corrupt(position:reason:)``
@@ -40,7 +40,8 @@ public final class ProjectionDatabase: Sendable {
                 found[table] = try environment.existingDatabase(table.name)
             }
             if found.isEmpty, !readOnly {
-                for table in Table.allCases { found[table] = try environment.openDatabase(table.name, create: true) }
+                let created = try environment.createDatabases(Table.allCases.map(\.name))
+                for (table, database) in zip(Table.allCases, created) { found[table] = database }
             }
             if readOnly, let meta = found[.meta] {
                 let format = try environment.read { txn in try Self.storedFormat(in: txn, meta: meta) }
