@@ -76,8 +76,28 @@ final class KannelLab: @unchecked Sendable {
             guard bearerbox.isRunning else { throw LabFailed(what: "bearerbox exited") }
             return canConnect(port: smsboxPort)
         }
-        processes.append(try ChildProcess.spawn("/usr/sbin/smsbox", ["-v", "2", directory + "/kannel.conf"]).0)
-        try await waitUntil("smsbox to connect to bearerbox") { try self.status().contains("smsbox:") }
+        try await startSmsbox()
+    }
+
+    private var smsbox: ChildProcess?
+
+    /// Starts smsbox (Kannel's sendsms and sms-service side) and waits for it to connect.
+    func startSmsbox() async throws {
+        let smsbox = try ChildProcess.spawn("/usr/sbin/smsbox", ["-v", "2", directory + "/kannel.conf"]).0
+        processes.append(smsbox)
+        self.smsbox = smsbox
+        let port = sendsmsPort
+        try await waitUntil("smsbox to connect to bearerbox and open sendsms") {
+            try self.status().contains("smsbox:") && canConnect(port: port)
+        }
+    }
+
+    /// Stops smsbox: `sendsms` refuses connections, as when Kannel is down.
+    func stopSmsbox() async throws {
+        guard let smsbox else { return }
+        kill(smsbox.processIdentifier, SIGTERM)
+        try await waitUntil("smsbox to stop") { !smsbox.isRunning }
+        self.smsbox = nil
     }
 
     /// bearerbox's status page.
@@ -150,7 +170,8 @@ final class KannelConnectorProcess: @unchecked Sendable {
     let stderr: OutputCollector
 
     init(
-        socket: String, lab: KannelLab, secretFile: String, passwordFile: String, rate: Int = 0, concurrency: Int = 8
+        socket: String, lab: KannelLab, secretFile: String, passwordFile: String, rate: Int = 0, concurrency: Int = 8,
+        maxRefusals: Int = 5
     ) throws {
         let executable = URL(fileURLWithPath: try DaemonProcess.executable()).deletingLastPathComponent()
             .appendingPathComponent("parley-kannel").path
@@ -160,6 +181,7 @@ final class KannelConnectorProcess: @unchecked Sendable {
                 "--socket", socket, "--sendsms", "http://127.0.0.1:\(lab.sendsmsPort)/cgi-bin/sendsms",
                 "--password-file", passwordFile, "--secret-file", secretFile,
                 "--listen", "127.0.0.1:\(lab.callbackPort)", "--rate", "\(rate)", "--concurrency", "\(concurrency)",
+                "--max-refusals", "\(maxRefusals)",
             ])
         self.process = process
         stderr = OutputCollector(errors)
@@ -218,10 +240,10 @@ struct KannelConnectorTests {
             try await waitUntil("the fake SMSC to be online") { try lab.status().contains("(online") }
         }
 
-        func connector(rate: Int = 0, concurrency: Int = 8) throws -> KannelConnectorProcess {
+        func connector(rate: Int = 0, concurrency: Int = 8, maxRefusals: Int = 5) throws -> KannelConnectorProcess {
             try KannelConnectorProcess(
                 socket: daemon.socket, lab: lab, secretFile: secretFile, passwordFile: passwordFile, rate: rate,
-                concurrency: concurrency)
+                concurrency: concurrency, maxRefusals: maxRefusals)
         }
     }
 
@@ -284,9 +306,105 @@ struct KannelConnectorTests {
                 $0["direction"]?.string == "inbound" && $0["text"]?.string == "Thanks, got it"
             }
         }
+        // HELP is answered by the daemon itself, and the connector sends the answer like any other.
+        smsc.send("\(Self.customer) \(Self.service) text HELP")
+        let help = Array(OptOutConfigured.builtIn.helpText.utf8)
+        try await waitUntil("the help text to reach the SMSC") {
+            smsc.lines.contains { FakeSMSC.part($0)?.payload == help }
+        }
         kill(connector.process.processIdentifier, SIGTERM)
         try await waitUntil("parley-kannel to stop") { !connector.process.isRunning }
         #expect(connector.process.terminationStatus == 0, "\(connector.stderr.wholeText())")
+        _ = await daemon.stop()
+    }
+
+    @Test(
+        "Kannel down: messages stay queued and go once it is back; reports of types 2 and 16 on the signed URL fail them; forged reports and refused sends"
+    )
+    func faults() async throws {
+        let setup = try await Setup()
+        let (daemon, lab) = (setup.daemon, setup.lab)
+        try await lab.stopSmsbox()
+        let connector = try setup.connector()
+        let client = ParleyClient(path: daemon.socket)
+        defer { Task { await client.close() } }
+        try await client.call("agent.login", ["agentId": "alice", "state": "Ready"])
+        var sent: [(message: String, conversation: String)] = []
+        for (i, text) in ["Undelivered, as the SMSC will say", "Rejected by the SMSC", "Sent once Kannel is back"]
+            .enumerated()
+        {
+            let answer = try await client.call(
+                "sms.send",
+                [
+                    "agentId": "alice", "serviceId": "support", "customerNumber": .string("+155577700\(i)0"),
+                    "text": .string(text),
+                ])
+            sent.append((answer["messageId"]?.string ?? "", answer["conversationId"]?.string ?? ""))
+        }
+        func message(_ i: Int) async throws -> JSONValue? {
+            let transcript = try await client.call(
+                "conversation.get", ["conversationId": .string(sent[i].conversation)])
+            return transcript["messages"]?.array?.first
+        }
+        // Kannel unreachable: every message is submitted, retried, and stays queued.
+        try await waitUntil("the connector to retry against a Kannel that is down") {
+            connector.stderr.text.contains("kannel.send.retry")
+        }
+        for i in sent.indices {
+            try await waitUntil("message \(i) to be submitted") { try await message(i)?["submission"] != nil }
+            #expect(try await message(i)?["status"]?.string == "queued")
+        }
+
+        // The SMSC's reports on the URLs the connector signs: 2 is undelivered, 16 (rejected) failed.
+        let signer = try #require(CallbackSigner(secret: Array("0123456789abcdef0123456789abcdef".utf8)))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        defer { _ = http.shutdown() }
+        func report(_ i: Int, type: Int, reply: String, forged: Bool = false) async throws -> UInt {
+            let reference = KannelSubmission.reference(
+                connector: "kannel", messageId: sent[i].message, attempt: 1, part: 1)
+            let signature = signer.signature(
+                KannelConnector.signedReport(messageId: sent[i].message, part: 1, reference: reference))
+            let query = [
+                "msg=" + PercentEncoding.encode(sent[i].message.utf8), "part=1",
+                "ref=" + PercentEncoding.encode(reference.utf8),
+                "sig=" + (forged ? String(signature.reversed()) : signature),
+                "type=\(type)", "smsc=smsc-\(i)", "reply=" + PercentEncoding.encode(reply.utf8),
+            ]
+            let request = HTTPClientRequest(
+                url: "http://127.0.0.1:\(lab.callbackPort)/kannel/dlr?" + query.joined(separator: "&"))
+            return try await http.execute(request, timeout: .seconds(Int64(Patience.seconds))).status.code
+        }
+        let head = try await client.call("log.head")["position"]
+        #expect(try await report(0, type: 2, reply: "NACK", forged: true) == 403)
+        #expect(try await client.call("log.head")["position"] == head, "a forged report records nothing")
+        #expect(try await report(0, type: 2, reply: "Undeliverable") == 200)
+        #expect(try await report(1, type: 16, reply: "NACK/0x0000000b/Invalid Destination Address") == 200)
+        #expect(try await message(0)?["status"]?.string == "undelivered")
+        #expect(try await message(1)?["status"]?.string == "failed")
+        #expect(try await message(1)?["statusDetail"]?.string?.contains("Invalid Destination Address") == true)
+
+        // Kannel back: the message that waited goes through and is delivered; none was lost.
+        try await lab.startSmsbox()
+        try await waitUntil("the waiting message to be delivered") {
+            try await message(2)?["status"]?.string == "delivered"
+        }
+        kill(connector.process.processIdentifier, SIGTERM)
+        try await waitUntil("parley-kannel to stop") { !connector.process.isRunning }
+
+        // Kannel refusing the connector (a wrong sendsms password: HTTP 403) past --max-refusals:
+        // the message is reported failed with Kannel's answer.
+        try "not-the-password\n".write(toFile: setup.passwordFile, atomically: true, encoding: .utf8)
+        let refused = try setup.connector(maxRefusals: 1)
+        let answer = try await client.call(
+            "sms.send",
+            ["agentId": "alice", "serviceId": "support", "customerNumber": "+15557770090", "text": "Refused by Kannel"])
+        sent.append((answer["messageId"]?.string ?? "", answer["conversationId"]?.string ?? ""))
+        try await waitUntil("the refused message to fail (\(refused.stderr.text))") {
+            try await message(3)?["status"]?.string == "failed"
+        }
+        #expect(try await message(3)?["statusDetail"]?.string?.contains("Kannel answered HTTP 4") == true)
+        kill(refused.process.processIdentifier, SIGTERM)
+        try await waitUntil("parley-kannel to stop") { !refused.process.isRunning }
         _ = await daemon.stop()
     }
 }

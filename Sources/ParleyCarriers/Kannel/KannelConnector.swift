@@ -135,7 +135,7 @@ public final class KannelConnector: OutboundConnector {
     }
 
     /// The text a delivery-report URL's signature covers.
-    static func signedReport(messageId: String, part: Int, reference: String) -> String {
+    public static func signedReport(messageId: String, part: Int, reference: String) -> String {
         "dlr\n\(messageId)\n\(part)\n\(reference)"
     }
 }
