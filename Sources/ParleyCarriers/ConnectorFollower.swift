@@ -6,7 +6,7 @@ import ParleyProtocol
 /// every outbound message a connector owes its carrier, each handed over once.
 ///
 /// It pages through `carrier.pending` and follows `MessageSent` events from the first page's
-/// `asOf`, so no message sent meanwhile is missed. It hands over the messages no carrier has
+/// `asOf` (and the daemon's own `SystemMessageSent`), so no message sent meanwhile is missed. It hands over the messages no carrier has
 /// accepted that have no submission or whose latest submission is this connector's (it died
 /// before the acceptance was recorded), and leaves those of other connectors. A message both
 /// in a page and in the live events is handed over once.
@@ -50,7 +50,7 @@ public struct ConnectorFollower: Sendable {
             guard messages.count == Self.pageSize, let next = page["next"]?.uint64 else { break }
             after = next
         }
-        let filter: JSONValue = ["types": ["MessageSent"]]
+        let filter: JSONValue = ["types": ["MessageSent", "SystemMessageSent"]]
         for try await notification in client.events(after: firstAsOf, filter: filter) {
             guard case .event(let position, let event, _) = notification,
                 let message = OutboundMessage(sentEvent: event, position: position)

@@ -45,9 +45,10 @@ public struct OutboundMessage: Sendable, Hashable {
         }
     }
 
-    /// From the recorded event of an `events.event` notification, when it is a `MessageSent`.
+    /// From the recorded event of an `events.event` notification, when it is a `MessageSent`
+    /// or a `SystemMessageSent` (the daemon's own reply to HELP, STOP or START).
     public init?(sentEvent event: JSONValue, position: UInt64) {
-        guard event["type"]?.string == "MessageSent", let data = event["data"], let id = data["messageId"]?.string,
+        guard let type = event["type"]?.string, type == "MessageSent" || type == "SystemMessageSent", let data = event["data"], let id = data["messageId"]?.string,
             let from = data["from"]?.string, let to = data["to"]?.string, let text = data["text"]?.string
         else { return nil }
         self.init(messageId: id, from: from, to: to, text: text, position: position)

@@ -31,6 +31,18 @@ public enum CommandDecoding {
         case .directoryPutSettings:
             guard let maxSegments = try p.optionalInt("maxSegments", in: 1...255) else { throw .missingParam("maxSegments") }
             command = .putSettings(PutSettings(smsCounterEnabled: try p.bool("smsCounterEnabled", default: true), maxSegments: maxSegments))
+        case .directoryPutOptOut:
+            let builtIn = OptOutConfigured.builtIn
+            command = .putOptOut(PutOptOut(settings: OptOutConfigured(
+                serviceId: try p.optionalIdentifier("serviceId"),
+                stopKeywords: try p.optionalStrings("stopKeywords") ?? builtIn.stopKeywords,
+                startKeywords: try p.optionalStrings("startKeywords") ?? builtIn.startKeywords,
+                helpKeywords: try p.optionalStrings("helpKeywords") ?? builtIn.helpKeywords,
+                helpText: try p.optionalString("helpText") ?? builtIn.helpText,
+                confirmations: try p.bool("confirmations", default: builtIn.confirmations),
+                stopConfirmation: try p.optionalString("stopConfirmation") ?? builtIn.stopConfirmation,
+                startConfirmation: try p.optionalString("startConfirmation") ?? builtIn.startConfirmation
+            )))
         case .agentLogin:
             command = .login(Login(
                 agentId: try p.identifier("agentId"),

@@ -9,6 +9,7 @@ public enum Method: String, Sendable, CaseIterable {
     case directoryPutService = "directory.putService"
     case directoryPutTemplate = "directory.putTemplate"
     case directoryPutSettings = "directory.putSettings"
+    case directoryPutOptOut = "directory.putOptOut"
     case directoryList = "directory.list"
     case agentLogin = "agent.login"
     case agentLogout = "agent.logout"
@@ -34,7 +35,8 @@ public enum Method: String, Sendable, CaseIterable {
     /// Whether the method appends to the log (only these go through the writer).
     public var isCommand: Bool {
         switch self {
-        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings, .agentLogin, .agentLogout,
+        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings, .directoryPutOptOut,
+            .agentLogin, .agentLogout,
             .agentSetState, .smsSend, .carrierInbound, .carrierStatus, .carrierSubmit, .chatAccept, .chatEnd, .recentMarkRead:
             true
         default: false
@@ -53,7 +55,7 @@ public enum Method: String, Sendable, CaseIterable {
     public var roles: Set<Role> {
         switch self {
         case .sessionHello, .serverInfo, .rpcDiscover, .directoryList, .smsCount: Self.everyone
-        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings:
+        case .directoryPutAgent, .directoryPutService, .directoryPutTemplate, .directoryPutSettings, .directoryPutOptOut:
             Self.directoryWriters
         case .agentLogin, .agentLogout, .agentSetState, .smsSend, .chatAccept, .chatEnd, .recentMarkRead:
             Self.agentDesks

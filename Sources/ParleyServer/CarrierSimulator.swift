@@ -11,7 +11,7 @@ public import ServiceLifecycle
 ///
 /// - on start it asks `carrier.pending` for every outbound message no carrier has accepted
 ///   and submits those with no recorded submission or whose last submission was its own;
-/// - it then follows `MessageSent` events live;
+/// - it then follows `MessageSent` (and the daemon's own `SystemMessageSent`) events live;
 /// - for each message it records the submission (`carrier.submit`) before "sending" it,
 ///   reports `sent` with the reference `sim-<messageId>` (the acceptance), then `delivered`
 ///   (or `failed`, at a configurable rate) by that reference, and can answer as the customer.
@@ -143,7 +143,9 @@ public final class CarrierSimulator: Service, Sendable {
                 client, accepted: false,
                 firstPage: { firstAsOf in
                     // Live events after the first page's state; later pages may repeat some of them.
-                    let filter: JSONValue = .object(["types": .array([.string(EventType.messageSent.name)])])
+                    let filter: JSONValue = .object([
+                        "types": .array([.string(EventType.messageSent.name), .string(EventType.systemMessageSent.name)])
+                    ])
                     let params: [String: JSONValue] = ["filter": filter, "after": .integer(Int64(firstAsOf))]
                     subscribed = await client.callRetrying("events.subscribe", params, logger: logger) != nil
                     return subscribed

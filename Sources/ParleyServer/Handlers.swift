@@ -79,7 +79,8 @@ struct Handlers {
                 return try projections.read { view in
                     try encode(DirectoryList(
                         agents: try view.agents(), services: try view.services(), templates: try view.templates(),
-                        settings: try view.settings(), asOf: try view.checkpoint()
+                        settings: try view.settings(), optOut: try view.configuredOptOut(serviceId: nil) ?? .builtIn,
+                        serviceOptOuts: try view.serviceOptOuts(), asOf: try view.checkpoint()
                     ))
                 }
             case .agentView:

@@ -148,6 +148,10 @@ struct DirectoryList: Encodable {
     var services: [ServiceConfigured]
     var templates: [TemplateConfigured]
     var settings: SettingsConfigured
+    /// The directory's default opt-out settings (built in until configured).
+    var optOut: OptOutConfigured
+    /// The services with opt-out settings of their own.
+    var serviceOptOuts: [OptOutConfigured]
     var asOf: UInt64
 }
 

@@ -281,8 +281,10 @@ class AgentDesktopTests(unittest.TestCase):
         desk.axe("conversation")
         desk.shot("conversation.png")
         conversation = desk.active().get_attribute("data-conversation-id")
+        conversation = desk.active().get_attribute("data-conversation-id")
         desk.active(".end-chat").click()
-        desk.until(lambda d: not d.all(".conversation:not([hidden])"), "the conversation to close")
+        desk.until(lambda d: self.system.call("conversation.get", {"conversationId": conversation})["conversation"]["status"] == "ended",
+                   "the chat to end")
         self.assertEqual(self.system.call("conversation.get", {"conversationId": conversation})["conversation"]["status"], "ended")
 
     def test_3_send_from_a_call(self):
@@ -299,8 +301,10 @@ class AgentDesktopTests(unittest.TestCase):
         desk.until(lambda d: "Delivered" in d.active(".message.outbound .status").text, "Delivered")
         done = self.system.tool("state", "bob", "AfterCallWork", "--call-id", "call-7", "--service", "support", "--customer", "+15557000099")
         desk.until(lambda d: "After Call Work" in d.find("#call-service").text, "After Call Work")
+        conversation = desk.active().get_attribute("data-conversation-id")
         desk.active(".end-chat").click()
-        desk.until(lambda d: not d.all(".conversation:not([hidden])"), "the conversation to close")
+        desk.until(lambda d: self.system.call("conversation.get", {"conversationId": conversation})["conversation"]["status"] == "ended",
+                   "the chat to end")
         self.system.tool("state", "bob", "NotReady")
 
     def test_4_chat_request_accepted_in_one_browser_is_gone_from_the_other(self):
@@ -457,6 +461,40 @@ class AgentDesktopTests(unittest.TestCase):
         for entry in entries:
             self.assertTrue(entry["name"].startswith(self.system.url), entry)
         print(f"\nfirst load: {total} bytes in {len(entries)} requests", flush=True)
+
+    def test_9b_help_is_answered_automatically_and_stop_disables_the_composer_until_start(self):
+        desk = self.desk()
+        desk.signed_in("alice")
+        desk.set_state("Ready")
+        desk.start_sms("+15557000700")
+        desk.until(lambda d: d.all(".conversation:not([hidden]) textarea"), "the conversation to open")
+        desk.send("Your order shipped today.")
+        desk.until(lambda d: "Delivered" in d.active(".transcript .message.outbound .status").text, "Delivered")
+        service_number = "+15550100100"
+        # HELP: the daemon itself answers with the number's help text, shown as an automatic reply.
+        help_text = self.system.call("directory.list")["optOut"]["helpText"]
+        self.system.inbound("+15557000700", service_number, "HELP")
+        desk.until(lambda d: any("automatic" in c and t == help_text for c, t, _ in d.messages()), "the automatic reply")
+        # STOP: a banner says why, and the composer is disabled.
+        self.system.inbound("+15557000700", service_number, "stop")
+        desk.until(lambda d: d.active(".opted-out").is_displayed(), "the opt-out banner")
+        self.assertIn("texted STOP", desk.active(".opted-out").text)
+        self.assertFalse(desk.active("textarea").is_enabled())
+        self.assertFalse(desk.active(".send").is_enabled())
+        desk.axe("opted-out")
+        # It survives a reload (from conversation.get), and START lifts it live.
+        desk.driver.refresh()
+        desk.until(lambda d: d.find("#connection").text == "Connected"
+                   and any("+15557000700" in b.text for b in d.all("#conversation-list button")), "the desk after a reload")
+        next(b for b in desk.all("#conversation-list button") if "+15557000700" in b.text).click()
+        desk.until(lambda d: d.active(".opted-out").is_displayed(), "the banner after the reload")
+        self.system.inbound("+15557000700", service_number, "START")
+        desk.until(lambda d: not d.active(".opted-out").is_displayed(), "the banner to go")
+        desk.until(lambda d: d.active("textarea").is_enabled(), "the composer to come back")
+        conversation = desk.active().get_attribute("data-conversation-id")
+        desk.active(".end-chat").click()
+        desk.until(lambda d: self.system.call("conversation.get", {"conversationId": conversation})["conversation"]["status"] == "ended",
+                   "the chat to end")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ struct ChatTests {
         let h = Harness()
         h.given(Fx.directory)
         for agent in agents { h.given(.login(Login(agentId: agent))) }
-        h.given(Fx.inbound(from: Fx.cust1, to: Fx.supportNumber, "Help"))
+        h.given(Fx.inbound(from: Fx.cust1, to: Fx.supportNumber, "Need help"))
         return h
     }
 

@@ -90,14 +90,14 @@ struct InboundRoutingTests {
 
     @Test func customerInitiatedWithInboundChatsOpensAChatRequest() {
         let h = Fx.harness(loggedIn: "bob")
-        #expect(h.events(Fx.inbound(from: Fx.cust2, to: Fx.supportNumber, "Help")) == [
+        #expect(h.events(Fx.inbound(from: Fx.cust2, to: Fx.supportNumber, "Need help")) == [
             Fx.opened("c-1", service: Fx.support, agent: nil, local: Fx.supportNumber, customer: Fx.cust2, origin: .customer),
-            received("c-1", "m-2", from: Fx.cust2, to: Fx.supportNumber, "Help"),
+            received("c-1", "m-2", from: Fx.cust2, to: Fx.supportNumber, "Need help"),
         ])
         // Further SMS from the customer join the pending request.
         #expect(h.events(Fx.inbound(from: Fx.cust2, to: Fx.supportNumber, "Anyone?"))
             == [received("c-1", "m-3", from: Fx.cust2, to: Fx.supportNumber, "Anyone?")])
-        #expect(h.transcript("c-1").map(\.text) == ["Help", "Anyone?"])
+        #expect(h.transcript("c-1").map(\.text) == ["Need help", "Anyone?"])
         #expect(h.view("bob")?.pendingRequests.map(\.conversationId) == ["c-1"])
         #expect(h.view("bob")?.openChats == [])
         // Logged-out agents still see pending requests of their services in their view.

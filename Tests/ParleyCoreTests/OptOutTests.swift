@@ -117,4 +117,108 @@ struct OptOutTests {
         let problems = try HistoryCheck.violations(of: forged, before: state)
         #expect(problems.contains { $0.contains("opted out") }, "\(problems)")
     }
+
+    private func reply(_ reason: SystemMessageReason, _ text: String, message: String, conversation: String = "c-1")
+        -> Event
+    {
+        .systemMessageSent(
+            SystemMessageSent(
+                conversationId: conversation, messageId: message, reason: reason, from: Fx.salesNumber, to: Fx.cust1,
+                text: text))
+    }
+
+    @Test("HELP is answered by the system with the number's help text, in the conversation, queued for the carriers")
+    func helpIsAnswered() throws {
+        let h = Fx.harness(loggedIn: "bob")
+        h.given(Fx.send("bob"))  // c-1, m-2
+        let events = h.events(Fx.inbound(" help "))  // m-3, then the reply m-4
+        #expect(events.last == reply(.help, OptOutConfigured.builtIn.helpText, message: "m-4"))
+        let answer = try #require(h.message("m-4"))
+        #expect(answer.direction == .outbound)
+        #expect(answer.agentId == nil, "sent by the system, not an agent")
+        #expect(answer.status == .queued)
+        #expect(try h.projections.awaitingCarrier().map(\.messageId) == ["m-2", "m-4"])
+        // HELP while opted out is still answered (carriers require it); it changes nothing.
+        h.given(Fx.inbound("STOP"))  // m-5
+        #expect(h.events(Fx.inbound("HELP")).last == reply(.help, OptOutConfigured.builtIn.helpText, message: "m-7"))
+        #expect(try h.projections.isOptedOut(local: Fx.salesNumber, customer: Fx.cust1))
+        h.expectRebuildMatches()
+    }
+
+    @Test("a service's own keywords, help text and confirmations; other numbers and DIDs keep the defaults")
+    func perServiceSettings() throws {
+        let h = Fx.harness(loggedIn: "bob", "alice")
+        var settings = OptOutConfigured.builtIn
+        settings.serviceId = Fx.sales
+        settings.stopKeywords = ["arrêt", " Stop "]
+        settings.startKeywords = ["Reprendre"]
+        settings.helpKeywords = ["INFO"]
+        settings.helpText = "Sales: reply ARRÊT to stop."
+        settings.confirmations = true
+        let configured = h.events(.putOptOut(PutOptOut(settings: settings)))
+        guard case .optOutConfigured(let stored) = configured.first else {
+            Issue.record("no OptOutConfigured: \(configured)")
+            return
+        }
+        #expect(stored.stopKeywords == ["ARRÊT", "STOP"], "normalised: upper case, trimmed")
+        h.given(Fx.send("bob"))  // c-1, m-2
+        // INFO is this service's help keyword; HELP is now an ordinary message.
+        #expect(h.events(Fx.inbound("info")).last == reply(.help, "Sales: reply ARRÊT to stop.", message: "m-4"))
+        #expect(h.events(Fx.inbound("HELP")).count == 1)  // m-5
+        // A STOP is confirmed by the system: the one message after an opt-out carriers allow.
+        let stop = h.events(Fx.inbound("Arrêt"))  // m-6, then m-7
+        #expect(
+            stop.dropFirst() == [
+                optedOut("ARRÊT", message: "m-6", conversation: "c-1"),
+                reply(.optOutConfirmation, settings.stopConfirmation, message: "m-7"),
+            ])
+        let start = h.events(Fx.inbound("reprendre"))  // m-8, then m-9
+        #expect(start.last == reply(.optInConfirmation, settings.startConfirmation, message: "m-9"))
+        // Alice's DID follows the directory's defaults: HELP answered with the built-in text.
+        h.given(.send(SendMessage(agentId: "alice", customerNumber: Fx.cust2, fromDid: true, text: "Hi")))
+        let did = h.events(Fx.inbound(from: Fx.cust2, to: Fx.aliceDid, "HELP"))
+        guard case .systemMessageSent(let answer) = did.last else {
+            Issue.record("no reply on the DID: \(did)")
+            return
+        }
+        #expect(answer.text == OptOutConfigured.builtIn.helpText)
+        #expect(answer.from == Fx.aliceDid)
+        h.expectRebuildMatches()
+    }
+
+    @Test("the directory's defaults apply to every number without settings of its own")
+    func directoryDefaults() {
+        let h = Fx.harness(loggedIn: "bob")
+        var defaults = OptOutConfigured.builtIn
+        defaults.helpText = "Example Co: reply STOP to opt out."
+        h.given(.putOptOut(PutOptOut(settings: defaults)))
+        h.given(Fx.send("bob"))
+        #expect(h.events(Fx.inbound("HELP")).last == reply(.help, "Example Co: reply STOP to opt out.", message: "m-4"))
+    }
+
+    @Test(
+        "opt-out settings are refused when a list is empty, a keyword is in two lists, a text is empty or the service unknown"
+    )
+    func settingsRefused() {
+        let h = Fx.harness()
+        var empty = OptOutConfigured.builtIn
+        empty.stopKeywords = []
+        h.expectRefused(
+            .putOptOut(PutOptOut(settings: empty)),
+            .invalidArgument(field: "stopKeywords", reason: "must not be empty"),
+            code: "InvalidArgument")
+        var twice = OptOutConfigured.builtIn
+        twice.startKeywords = ["START", "stop"]
+        h.expectRefused(
+            .putOptOut(PutOptOut(settings: twice)), .invalidArgument(field: "keywords", reason: "STOP is in two lists"),
+            code: "InvalidArgument")
+        var noHelp = OptOutConfigured.builtIn
+        noHelp.helpText = ""
+        h.expectRefused(
+            .putOptOut(PutOptOut(settings: noHelp)), .invalidArgument(field: "helpText", reason: "must not be empty"),
+            code: "InvalidArgument")
+        var unknown = OptOutConfigured.builtIn
+        unknown.serviceId = "nosuch"
+        h.expectRefused(.putOptOut(PutOptOut(settings: unknown)), .unknownService("nosuch"), code: "UnknownService")
+    }
 }

@@ -308,7 +308,7 @@ struct SendTests {
 
     @Test func sendingNamingAPendingChatAcceptsIt() {
         let h = Fx.harness(loggedIn: "bob", "dave")
-        h.given(Fx.inbound(to: Fx.supportNumber, "Help"))
+        h.given(Fx.inbound(to: Fx.supportNumber, "Need help"))
         // dave does not serve support.
         h.expectRefused(
             .send(SendMessage(agentId: "dave", conversationId: "c-1", text: "x")),

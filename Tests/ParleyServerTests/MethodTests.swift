@@ -107,13 +107,13 @@ struct MethodTests {
         try await server.stop()
     }
 
-    @Test("rpc.discover: an OpenRPC document listing all 28 methods")
+    @Test("rpc.discover: an OpenRPC document listing all 29 methods")
     func rpcDiscover() async throws {
         let (server, client) = try await start()
         let document = try await client.result("rpc.discover")
         #expect(document["openrpc"] as? String == "1.2.6")
         let names = (document["methods"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-        #expect(names.count == 28)
+        #expect(names.count == 29)
         #expect(Set(names) == Set(ParleyProtocol.Method.allCases.map(\.rawValue)))
         #expect(Set(names).contains("events.unsubscribe") && Set(names).contains("carrier.status"))
         try await expectRefused(client, server, "rpc.discover", ["x": 1], code: -32602, type: "UnknownParam", field: "x")
@@ -333,7 +333,7 @@ struct MethodTests {
         #expect((fresh["agent"] as? [String: Any])?["state"] as? String == "LoggedOut")
         #expect((fresh["pendingRequests"] as? [Any])?.isEmpty == true)
         #expect(fresh["unread"] as? Int == 0)
-        let request = try await client.result("carrier.inbound", ["from": "+15557000001", "to": supportNumber, "text": "help"])
+        let request = try await client.result("carrier.inbound", ["from": "+15557000001", "to": supportNumber, "text": "need help"])
         try await client.result("carrier.inbound", ["from": "+15557000002", "to": aliceDid, "text": "call me"])
         let view = try await client.result("agent.view", ["agentId": "alice"])
         expectAsOf(view, server)
@@ -464,7 +464,7 @@ struct MethodTests {
         #expect(reply["conversationId"] as? String == sent["conversationId"] as? String)
         #expect(reply["messageId"] is String)
         // Customer-initiated SMS to support: a chat request.
-        let request = try await client.result("carrier.inbound", ["from": "+15557000002", "to": supportNumber, "text": "Help"])
+        let request = try await client.result("carrier.inbound", ["from": "+15557000002", "to": supportNumber, "text": "Need help"])
         expectCommand(request, server, types: ["ConversationOpened", "InboundReceived"])
         #expect(request["outcome"] as? String == "chatRequest")
         #expect(request["conversationId"] is String)
@@ -520,7 +520,7 @@ struct MethodTests {
     @Test("chat.accept: bob takes a chat request; alice is then refused ChatAlreadyAccepted")
     func chatAccept() async throws {
         let (server, client) = try await start()
-        let request = try await client.result("carrier.inbound", ["from": "+15557000001", "to": supportNumber, "text": "Help"])
+        let request = try await client.result("carrier.inbound", ["from": "+15557000001", "to": supportNumber, "text": "Need help"])
         let conversationId = try #require(request["conversationId"] as? String)
         try await expectRefused(client, server, "chat.accept", ["agentId": "bob", "conversationId": conversationId], code: -32001, type: "AgentLoggedOut")
         try await client.result("agent.login", ["agentId": "bob", "state": "Ready"])
@@ -557,7 +557,7 @@ struct MethodTests {
         try await expectRefused(
             client, server, "sms.send", ["agentId": "alice", "conversationId": conversationId, "text": "more"], code: -32001, type: "ConversationEnded"
         )
-        let pending = try await client.result("carrier.inbound", ["from": "+15557000002", "to": supportNumber, "text": "Help"])
+        let pending = try await client.result("carrier.inbound", ["from": "+15557000002", "to": supportNumber, "text": "Need help"])
         try await expectRefused(
             client, server, "chat.end", ["agentId": "alice", "conversationId": pending["conversationId"] as? String ?? ""], code: -32001,
             type: "ChatNotAccepted"

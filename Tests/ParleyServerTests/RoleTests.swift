@@ -92,6 +92,7 @@ struct RoleTests {
             case .directoryPutService: return ["serviceId": "ps-\(n)", "name": "Service \(n)"]
             case .directoryPutTemplate: return ["templateId": "pt-\(n)", "title": "T\(n)", "text": "Text \(n)"]
             case .directoryPutSettings: return ["maxSegments": 10 + n % 5, "idempotencyKey": "settings-\(n)"]
+            case .directoryPutOptOut: return ["serviceId": "support", "helpText": "Support: reply STOP to opt out. \(n)"]
             case .agentLogin:
                 let id = "ag-\(n)"
                 try await setup("directory.putAgent", ["agentId": id, "displayName": id, "services": ["support"]])
@@ -114,14 +115,14 @@ struct RoleTests {
                 return ["messageId": sent["messageId"] as? String ?? "", "connector": "roles"]
             case .carrierPending: return ["limit": 5]
             case .chatAccept:
-                let inbound = try await setup("carrier.inbound", ["from": customer(n), "to": "+15550100100", "text": "help"])
+                let inbound = try await setup("carrier.inbound", ["from": customer(n), "to": "+15550100100", "text": "need help"])
                 return ["agentId": try await readyAgent(), "conversationId": inbound["conversationId"] as? String ?? ""]
             case .chatEnd:
                 let agent = try await readyAgent()
                 let sent = try await setup("sms.send", ["agentId": agent, "serviceId": "support", "customerNumber": customer(n), "text": "x"])
                 return ["agentId": agent, "conversationId": sent["conversationId"] as? String ?? ""]
             case .conversationGet:
-                let inbound = try await setup("carrier.inbound", ["from": customer(n), "to": "+15550100100", "text": "help"])
+                let inbound = try await setup("carrier.inbound", ["from": customer(n), "to": "+15550100100", "text": "need help"])
                 return ["conversationId": inbound["conversationId"] as? String ?? ""]
             case .recentMarkRead:
                 let agent = try await readyAgent()
@@ -140,7 +141,7 @@ struct RoleTests {
 
     @Test("Method.roles matches the documented role table")
     func methodRolesMatchTheGuide() {
-        #expect(ParleyProtocol.Method.allCases.count == 28)
+        #expect(ParleyProtocol.Method.allCases.count == 29)
         for method in ParleyProtocol.Method.allCases {
             for (name, roles) in Self.peerRoles {
                 #expect(method.allows(roles) == Self.documented(method, roles), "\(method.rawValue) for \(name)")
@@ -183,10 +184,10 @@ struct RoleTests {
                 }
             }
         }
-        // 28 methods × 5 peers; the counts pin the table.
-        #expect(served + denied == 140)
-        // admin 28, frontend 3 + 4 + 11, carrier 3 + 4 + 4, auditor 3 + 4 + 6, no role 3.
-        #expect(served == 28 + 18 + 11 + 13 + 3, "served \(served)")
+        // 29 methods × 5 peers; the counts pin the table.
+        #expect(served + denied == 145)
+        // admin 29, frontend 3 + 4 + 11, carrier 3 + 4 + 4, auditor 3 + 4 + 6, no role 3.
+        #expect(served == 29 + 18 + 11 + 13 + 3, "served \(served)")
         try await server.stop()
     }
 

@@ -86,6 +86,8 @@ let scenarioCommands: [Command] = directoryCommands + [
     .login(Login(agentId: "ann")),
     .send(SendMessage(agentId: "ann", customerNumber: "+15551230004", fromDid: true, text: "Yes, calling you now")),
     .markRecentRead(MarkRecentRead(agentId: "ann", upTo: 1)),
+    .putOptOut(PutOptOut(settings: .builtIn)),
+    .receive(ReceiveInbound(from: "+15551230001", to: "+15550000001", text: "HELP")),
     .receive(ReceiveInbound(from: "+15551230002", to: "+15550000002", text: "STOP")),
     .receive(ReceiveInbound(from: "+15551230002", to: "+15550000002", text: "start")),
 ]

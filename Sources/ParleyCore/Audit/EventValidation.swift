@@ -67,16 +67,33 @@ public enum EventValidation {
         case .partReported(let e):
             nonEmpty(e.messageId, "messageId")
             if !(1...Limits.parts).contains(e.part) { problems.append("part \(e.part) is outside 1...\(Limits.parts)") }
-        case .customerOptedOut(let e):
+        case .customerOptedOut(let e), .customerOptedIn(let e):
             number(e.localNumber, "localNumber")
             number(e.customerNumber, "customerNumber")
             nonEmpty(e.keyword, "keyword")
             nonEmpty(e.messageId, "messageId")
-        case .customerOptedIn(let e):
-            number(e.localNumber, "localNumber")
-            number(e.customerNumber, "customerNumber")
-            nonEmpty(e.keyword, "keyword")
+        case .optOutConfigured(let e):
+            if let serviceId = e.serviceId { identifier(serviceId, "serviceId") }
+            for list in [e.stopKeywords, e.startKeywords, e.helpKeywords] {
+                for keyword in list where keyword.isEmpty || keyword != keyword.uppercased() {
+                    problems.append("keyword \"\(keyword)\" is empty or not upper case")
+                }
+            }
+            if Set(e.stopKeywords).count + Set(e.startKeywords).count + Set(e.helpKeywords).count
+                != Set(e.stopKeywords + e.startKeywords + e.helpKeywords).count
+            {
+                problems.append("a keyword is in two lists")
+            }
+            nonEmpty(e.helpText, "helpText")
+        case .systemMessageSent(let e):
             nonEmpty(e.messageId, "messageId")
+            number(e.from, "from")
+            number(e.to, "to")
+            nonEmpty(e.text, "text")
+            let count = SegmentCounter.count(e.text)
+            if count.encoding != e.encoding || count.units != e.units || count.segments != e.segments {
+                problems.append("recorded count does not match the text")
+            }
         case .messageSubmitted(let e):
             nonEmpty(e.messageId, "messageId")
             identifier(e.connector, "connector")

@@ -24,6 +24,15 @@ public enum HistoryCheck {
             if try state.isOptedOut(local: e.from, customer: e.to) {
                 problems.append("agent \(e.agentId) texted \(e.to), who had opted out of \(e.from) (message \(e.messageId))")
             }
+        case .optOutConfigured(let e):
+            if let serviceId = e.serviceId, try state.service(serviceId) == nil {
+                problems.append("opt-out settings for unknown service \(serviceId)")
+            }
+        case .systemMessageSent(let e):
+            if let record = try conversation(e.conversationId), record.status == .ended {
+                problems.append("system message \(e.messageId) sent in ended conversation \(e.conversationId)")
+            }
+            if try state.messageLocation(e.messageId) != nil { problems.append("message id \(e.messageId) used twice") }
         case .customerOptedOut(let e):
             if try state.isOptedOut(local: e.localNumber, customer: e.customerNumber) {
                 problems.append("\(e.customerNumber) opted out of \(e.localNumber) twice")

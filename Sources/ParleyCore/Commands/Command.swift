@@ -5,6 +5,7 @@ public enum Command: Sendable, Hashable {
     case putService(PutService)
     case putTemplate(PutTemplate)
     case putSettings(PutSettings)
+    case putOptOut(PutOptOut)
     case login(Login)
     case logout(Logout)
     case setState(SetState)
@@ -20,7 +21,7 @@ public enum Command: Sendable, Hashable {
     /// `carrier` for carrier reports, `admin` for the directory.
     public var idempotencyScope: String {
         switch self {
-        case .putAgent, .putService, .putTemplate, .putSettings: "admin"
+        case .putAgent, .putService, .putTemplate, .putSettings, .putOptOut: "admin"
         case .reportDelivery, .receive, .submitMessage: "carrier"
         case .login(let c): "agent:" + c.agentId
         case .logout(let c): "agent:" + c.agentId
@@ -42,6 +43,10 @@ public enum Command: Sendable, Hashable {
             hasher.add("putService", c.serviceId, c.name, c.smsNumber, c.smsEnabled, c.inboundChats)
         case .putTemplate(let c): hasher.add("putTemplate", c.templateId, c.title, c.text, c.services)
         case .putSettings(let c): hasher.add("putSettings", c.smsCounterEnabled, c.maxSegments)
+        case .putOptOut(let c):
+            let s = c.settings
+            hasher.add("putOptOut", s.serviceId, s.helpText, s.confirmations, s.stopConfirmation, s.startConfirmation)
+            hasher.add(s.stopKeywords, s.startKeywords, s.helpKeywords)
         case .login(let c): hasher.add("login", c.agentId, c.state.rawValue)
         case .logout(let c): hasher.add("logout", c.agentId)
         case .setState(let c):

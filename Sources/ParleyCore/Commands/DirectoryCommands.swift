@@ -61,3 +61,14 @@ public struct PutSettings: Sendable, Hashable, Codable {
         self.maxSegments = maxSegments
     }
 }
+
+/// Sets a service's opt-out settings, or (no service) the directory's defaults, which agents'
+/// DIDs and services without their own follow. What is not given takes
+/// ``OptOutConfigured/builtIn``'s value.
+public struct PutOptOut: Sendable, Hashable, Codable {
+    /// The settings as asked, before the decider normalises the keywords.
+    public var settings: OptOutConfigured
+
+    /// Creates the command.
+    public init(settings: OptOutConfigured) { self.settings = settings }
+}

@@ -76,33 +76,48 @@ extension Decider {
         return events + (try optOut(c, in: events))
     }
 
-    /// The opt-out or opt-in an inbound SMS's text asks for, when it is a keyword and changes
-    /// the customer's standing with that number; recorded after the SMS itself, wherever it went.
+    /// The opt-out or opt-in an inbound SMS's text asks for, when it is one of its number's
+    /// keywords and changes the customer's standing, recorded after the SMS itself wherever it
+    /// went; then, in the conversation the SMS joined, the daemon's own reply: the help text
+    /// for HELP, a confirmation of the change where the number's settings send one.
     private func optOut(_ c: ReceiveInbound, in events: [Event]) throws -> [Event] {
-        guard let (request, keyword) = OptOutKeywords.request(in: c.text) else { return [] }
+        let settings = try state.optOutSettings(forNumber: c.to)
+        guard let (request, keyword) = OptOutKeywords.request(in: c.text, settings: settings) else { return [] }
         var messageId = ""
         var conversationId: String?
+        var joined: String?
         for event in events {
             switch event {
-            case .inboundReceived(let e): (messageId, conversationId) = (e.messageId, e.conversationId)
+            case .inboundReceived(let e): (messageId, conversationId, joined) = (e.messageId, e.conversationId, e.conversationId)
             case .inboundIgnored(let e): (messageId, conversationId) = (e.messageId, e.conversationId)
             default: break
             }
         }
         let optedOut = try state.isOptedOut(local: c.to, customer: c.from)
+        var result: [Event] = []
+        var reply: (SystemMessageReason, String)?
         switch request {
         case .stop where !optedOut:
-            return [.customerOptedOut(CustomerOptedOut(
+            result.append(.customerOptedOut(CustomerOptedOut(
                 localNumber: c.to, customerNumber: c.from, keyword: keyword, messageId: messageId,
                 conversationId: conversationId
-            ))]
+            )))
+            if settings.confirmations { reply = (.optOutConfirmation, settings.stopConfirmation) }
         case .start where optedOut:
-            return [.customerOptedIn(CustomerOptedIn(
+            result.append(.customerOptedIn(CustomerOptedIn(
                 localNumber: c.to, customerNumber: c.from, keyword: keyword, messageId: messageId,
                 conversationId: conversationId
-            ))]
-        default: return []
+            )))
+            if settings.confirmations { reply = (.optInConfirmation, settings.startConfirmation) }
+        case .help: reply = (.help, settings.helpText)
+        default: break
         }
+        if let (reason, text) = reply, let joined {
+            result.append(.systemMessageSent(SystemMessageSent(
+                conversationId: joined, messageId: ids.next(.message), reason: reason, from: c.to, to: c.from, text: text
+            )))
+        }
+        return result
     }
 
     /// Where an inbound SMS goes: the conversation it joins or opens, or ignored.

@@ -59,6 +59,41 @@ extension Decider {
         return [.settingsConfigured(SettingsConfigured(smsCounterEnabled: c.smsCounterEnabled, maxSegments: c.maxSegments))]
     }
 
+    func putOptOut(_ c: PutOptOut) throws -> [Event] {
+        var s = c.settings
+        if let serviceId = s.serviceId { _ = try existingService(serviceId) }
+        func keywords(_ list: [String], field: String) throws -> [String] {
+            let normalised = try list.map { keyword -> String in
+                guard let normal = OptOutKeywords.normalised(keyword), !normal.isEmpty else {
+                    throw Rejection.invalidArgument(field: field, reason: "a keyword must be 1 to 64 bytes")
+                }
+                return normal
+            }
+            guard !normalised.isEmpty else { throw Rejection.invalidArgument(field: field, reason: "must not be empty") }
+            return uniqued(normalised)
+        }
+        s.stopKeywords = try keywords(s.stopKeywords, field: "stopKeywords")
+        s.startKeywords = try keywords(s.startKeywords, field: "startKeywords")
+        s.helpKeywords = try keywords(s.helpKeywords, field: "helpKeywords")
+        let all = s.stopKeywords + s.startKeywords + s.helpKeywords
+        if let twice = all.first(where: { keyword in all.filter { $0 == keyword }.count > 1 }) {
+            throw Rejection.invalidArgument(field: "keywords", reason: "\(twice) is in two lists")
+        }
+        try requireText(s.helpText, field: "helpText", maxBytes: Limits.messageText)
+        try requireText(s.stopConfirmation, field: "stopConfirmation", maxBytes: Limits.messageText)
+        try requireText(s.startConfirmation, field: "startConfirmation", maxBytes: Limits.messageText)
+        let maximum = try state.settings().maxSegments
+        for (field, text) in [
+            ("helpText", s.helpText), ("stopConfirmation", s.stopConfirmation), ("startConfirmation", s.startConfirmation),
+        ] {
+            let segments = SegmentCounter.count(text).segments
+            guard segments <= maximum else {
+                throw Rejection.invalidArgument(field: field, reason: "needs \(segments) segments; at most \(maximum) are allowed")
+            }
+        }
+        return [.optOutConfigured(s)]
+    }
+
     private func uniqued(_ values: [String]) -> [String] {
         var seen = Set<String>()
         return values.filter { seen.insert($0).inserted }

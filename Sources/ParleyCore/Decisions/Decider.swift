@@ -23,6 +23,7 @@ public struct Decider<State: ProjectionReading> {
         case .putService(let c): try putService(c)
         case .putTemplate(let c): try putTemplate(c)
         case .putSettings(let c): try putSettings(c)
+        case .putOptOut(let c): try putOptOut(c)
         case .login(let c): try login(c)
         case .logout(let c): try logout(c)
         case .setState(let c): try setState(c)

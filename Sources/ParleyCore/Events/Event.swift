@@ -19,6 +19,8 @@ public enum Event: Sendable, Hashable {
     case partReported(PartReported)
     case customerOptedOut(CustomerOptedOut)
     case customerOptedIn(CustomerOptedIn)
+    case optOutConfigured(OptOutConfigured)
+    case systemMessageSent(SystemMessageSent)
 
     /// The event's type.
     public var type: EventType {
@@ -42,6 +44,8 @@ public enum Event: Sendable, Hashable {
         case .partReported: .partReported
         case .customerOptedOut: .customerOptedOut
         case .customerOptedIn: .customerOptedIn
+        case .optOutConfigured: .optOutConfigured
+        case .systemMessageSent: .systemMessageSent
         }
     }
 
@@ -69,6 +73,8 @@ public enum Event: Sendable, Hashable {
         case .inboundIgnored(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
         case .customerOptedOut(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
         case .customerOptedIn(let e): e.conversationId.map(Stream.conversation) ?? Stream.unrouted
+        case .optOutConfigured(let e): e.serviceId.map(Stream.service) ?? Stream.settings
+        case .systemMessageSent(let e): Stream.conversation(e.conversationId)
         }
     }
 
@@ -94,6 +100,8 @@ public enum Event: Sendable, Hashable {
         case .partReported(let e): e.encode(to: &writer)
         case .customerOptedOut(let e): e.encode(to: &writer)
         case .customerOptedIn(let e): e.encode(to: &writer)
+        case .optOutConfigured(let e): e.encode(to: &writer)
+        case .systemMessageSent(let e): e.encode(to: &writer)
         }
     }
 
@@ -125,6 +133,8 @@ public enum Event: Sendable, Hashable {
         case .partReported: return .partReported(try reader.read())
         case .customerOptedOut: return .customerOptedOut(try reader.read())
         case .customerOptedIn: return .customerOptedIn(try reader.read())
+        case .optOutConfigured: return .optOutConfigured(try reader.read())
+        case .systemMessageSent: return .systemMessageSent(try reader.read())
         }
     }
 }

@@ -21,6 +21,8 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
     case partReported = 17
     case customerOptedOut = 18
     case customerOptedIn = 19
+    case optOutConfigured = 20
+    case systemMessageSent = 21
 
     /// The name used in JSON and in `schemas/events/`, e.g. `MessageSent`.
     public var name: String {
@@ -44,6 +46,8 @@ public enum EventType: UInt16, Sendable, Hashable, CaseIterable, Codable {
         case .partReported: "PartReported"
         case .customerOptedOut: "CustomerOptedOut"
         case .customerOptedIn: "CustomerOptedIn"
+        case .optOutConfigured: "OptOutConfigured"
+        case .systemMessageSent: "SystemMessageSent"
         }
     }
 

@@ -63,11 +63,7 @@ public struct MessageSent: Sendable, Hashable, Codable, BinaryCodable {
         to = try reader.readString()
         text = try reader.readString()
         attachments = try reader.readArray()
-        switch try reader.readUInt8() {
-        case 0: encoding = .gsm7
-        case 1: encoding = .ucs2
-        case let other: throw BinaryDecodingError(reason: "unknown encoding code \(other)")
-        }
+        encoding = try reader.readEncoding()
         characters = try reader.readCount()
         units = try reader.readCount()
         segments = try reader.readCount()
@@ -305,5 +301,16 @@ public struct InboundIgnored: Sendable, Hashable, Codable, BinaryCodable {
         reason = try reader.read()
         conversationId = try reader.readOptionalString()
         carrierReference = try reader.readOptionalString()
+    }
+}
+
+extension BinaryReader {
+    /// An ``SMSEncoding`` as events store it: one byte, 0 GSM-7, 1 UCS-2.
+    mutating func readEncoding() throws(BinaryDecodingError) -> SMSEncoding {
+        switch try readUInt8() {
+        case 0: .gsm7
+        case 1: .ucs2
+        case let other: throw BinaryDecodingError(reason: "unknown encoding code \(other)")
+        }
     }
 }

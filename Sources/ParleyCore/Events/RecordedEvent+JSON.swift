@@ -39,6 +39,8 @@ extension Event {
         case .inboundIgnored(let e): try container.encode(e, forKey: key)
         case .customerOptedOut(let e): try container.encode(e, forKey: key)
         case .customerOptedIn(let e): try container.encode(e, forKey: key)
+        case .optOutConfigured(let e): try container.encode(e, forKey: key)
+        case .systemMessageSent(let e): try container.encode(e, forKey: key)
         case .chatAccepted(let e): try container.encode(e, forKey: key)
         case .chatEnded(let e): try container.encode(e, forKey: key)
         case .recentRead(let e): try container.encode(e, forKey: key)

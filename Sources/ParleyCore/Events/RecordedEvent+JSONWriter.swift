@@ -123,12 +123,32 @@ extension Event {
         case .recentRead(let e):
             object.string("agentId", e.agentId)
             object.integer("upTo", e.upTo)
-        case .customerOptedOut(let e):
-            Self.writeOptIn(
-                e.conversationId, e.customerNumber, e.keyword, e.localNumber, e.messageId, to: &object)
-        case .customerOptedIn(let e):
-            Self.writeOptIn(
-                e.conversationId, e.customerNumber, e.keyword, e.localNumber, e.messageId, to: &object)
+        case .customerOptedOut(let e), .customerOptedIn(let e):
+            object.string("conversationId", e.conversationId)
+            object.string("customerNumber", e.customerNumber)
+            object.string("keyword", e.keyword)
+            object.string("localNumber", e.localNumber)
+            object.string("messageId", e.messageId)
+        case .optOutConfigured(let e):
+            object.bool("confirmations", e.confirmations)
+            object.strings("helpKeywords", e.helpKeywords)
+            object.string("helpText", e.helpText)
+            object.string("serviceId", e.serviceId)
+            object.string("startConfirmation", e.startConfirmation)
+            object.strings("startKeywords", e.startKeywords)
+            object.string("stopConfirmation", e.stopConfirmation)
+            object.strings("stopKeywords", e.stopKeywords)
+        case .systemMessageSent(let e):
+            object.integer("characters", e.characters)
+            object.string("conversationId", e.conversationId)
+            object.string("encoding", e.encoding)
+            object.string("from", e.from)
+            object.string("messageId", e.messageId)
+            object.string("reason", e.reason)
+            object.integer("segments", e.segments)
+            object.string("text", e.text)
+            object.string("to", e.to)
+            object.integer("units", e.units)
         case .messageSubmitted(let e):
             object.integer("attempt", e.attempt)
             object.string("connector", e.connector)
@@ -151,17 +171,5 @@ extension Event {
             member.string("reference", attachment.reference)
             member.integer("size", attachment.size)
         }
-    }
-
-    /// The members of ``CustomerOptedOut`` and ``CustomerOptedIn``, in key order.
-    private static func writeOptIn(
-        _ conversationId: String?, _ customerNumber: String, _ keyword: String, _ localNumber: String,
-        _ messageId: String, to object: inout JSONObjectWriter
-    ) {
-        object.string("conversationId", conversationId)
-        object.string("customerNumber", customerNumber)
-        object.string("keyword", keyword)
-        object.string("localNumber", localNumber)
-        object.string("messageId", messageId)
     }
 }

@@ -68,6 +68,26 @@ extension ProjectionReading {
         try get(.optOuts, Key.pair(local, customer)) != nil
     }
 
+    /// The opt-out settings the directory gave, for `serviceId` or (nil) its defaults.
+    public func configuredOptOut(serviceId: String?) throws -> OptOutConfigured? {
+        guard let serviceId else { return try record(.meta, MetaKey.optOut) }
+        return try record(.optOutSettings, Key.of(serviceId))
+    }
+
+    /// The opt-out settings a local number follows: its service's own, else the directory's
+    /// defaults (an agent's DID always follows them), else ``OptOutConfigured/builtIn``.
+    public func optOutSettings(forNumber local: String) throws -> OptOutConfigured {
+        if let serviceId = try serviceId(forNumber: local), let own = try configuredOptOut(serviceId: serviceId) {
+            return own
+        }
+        return try configuredOptOut(serviceId: nil) ?? .builtIn
+    }
+
+    /// Every service's own opt-out settings, by service id.
+    public func serviceOptOuts() throws -> [OptOutConfigured] {
+        try scan(.optOutSettings, prefix: [], after: nil, limit: .max).map { try OptOutConfigured(decoding: $0.value) }
+    }
+
     /// Where a message sits.
     public func messageLocation(_ id: String) throws -> MessageLocation? { try record(.messages, Key.of(id)) }
 
@@ -180,6 +200,8 @@ public enum MetaKey {
     public static let checkpoint = Key.of("checkpoint")
     /// The settings record.
     public static let settings = Key.of("settings")
+    /// The directory's default opt-out settings (``OptOutConfigured`` without a service).
+    public static let optOut = Key.of("optOut")
 }
 
 /// What an agent's front end shows at a glance.

@@ -44,6 +44,13 @@ public struct Projector<Store: ProjectionWriting> {
         case .customerOptedOut(let e):
             try store.put(.optOuts, Key.pair(e.localNumber, e.customerNumber), Key.bigEndian(recorded.position))
         case .customerOptedIn(let e): try store.delete(.optOuts, Key.pair(e.localNumber, e.customerNumber))
+        case .optOutConfigured(let e):
+            if let serviceId = e.serviceId {
+                try store.put(.optOutSettings, Key.of(serviceId), e.binaryEncoded)
+            } else {
+                try store.put(.meta, MetaKey.optOut, e.binaryEncoded)
+            }
+        case .systemMessageSent(let e): try systemMessageSent(e, recorded)
         }
     }
 
@@ -132,6 +139,20 @@ public struct Projector<Store: ProjectionWriting> {
         try store.put(.conversations, Key.of(record.conversationId), record.binaryEncoded)
         try store.put(.transcripts, message.location.transcriptKey, message.binaryEncoded)
         try store.put(.messages, Key.of(message.messageId), message.location.binaryEncoded)
+    }
+
+    /// Like an agent's message, with no agent: the connectors send it the same way.
+    private func systemMessageSent(_ e: SystemMessageSent, _ recorded: RecordedEvent) throws {
+        var record = try conversation(e.conversationId, recorded)
+        let message = MessageRecord(
+            messageId: e.messageId, conversationId: e.conversationId, sequence: record.messageCount + 1,
+            position: recorded.position, timestamp: recorded.timestamp, direction: .outbound, from: e.from, to: e.to,
+            text: e.text, attachments: [], agentId: nil, segments: e.segments, status: .queued, statusDetail: nil,
+            carrierReferences: [], inReplyTo: nil
+        )
+        record.lastOutbound = e.messageId
+        try appendMessage(message, to: &record)
+        try store.put(.awaitingCarrier, Key.bigEndian(recorded.position), Key.of(e.messageId))
     }
 
     private func messageSent(_ e: MessageSent, _ recorded: RecordedEvent) throws {

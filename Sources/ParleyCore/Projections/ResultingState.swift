@@ -64,6 +64,7 @@ extension Event {
         case .chatEnded(let e): e.conversationId
         case .customerOptedOut(let e): e.conversationId
         case .customerOptedIn(let e): e.conversationId
+        case .systemMessageSent(let e): e.conversationId
         default: nil
         }
     }

@@ -42,6 +42,9 @@ public enum Table: UInt8, Sendable, CaseIterable {
     /// local number 0x00 customer number → u64-BE position of the `CustomerOptedOut`: the
     /// customers who opted out of a number and have not opted back in.
     case optOuts
+    /// service id → ``OptOutConfigured``: services' own opt-out settings (the directory's
+    /// defaults are `meta` `optOut`).
+    case optOutSettings
 
     /// The LMDB database name.
     public var name: String {
@@ -65,6 +68,7 @@ public enum Table: UInt8, Sendable, CaseIterable {
         case .awaitingReport: "awaitingReport"
         case .streamVersions: "streamVersions"
         case .optOuts: "optOuts"
+        case .optOutSettings: "optOutSettings"
         }
     }
 }

@@ -192,8 +192,23 @@ function apply(event, unread) {
     case "MessageSent":
       addMessage(data.conversationId, {
         messageId: data.messageId, direction: "outbound", text: data.text, timestamp: event.timestamp,
+        status: "queued", position: event.position, agentId: data.agentId,
+      });
+      break;
+    case "SystemMessageSent":
+      addMessage(data.conversationId, {
+        messageId: data.messageId, direction: "outbound", text: data.text, timestamp: event.timestamp,
         status: "queued", position: event.position,
       });
+      break;
+    case "CustomerOptedOut":
+    case "CustomerOptedIn": {
+      const conversation = desk.conversations.get(data.conversationId);
+      if (conversation) setOptedOut(conversation, event.type === "CustomerOptedOut");
+      break;
+    }
+    case "PartReported":
+      setPart(data.conversationId, data.messageId, data.part, data.status);
       break;
     case "InboundReceived": {
       const message = { messageId: data.messageId, direction: "inbound", text: data.text, timestamp: event.timestamp, position: event.position };
@@ -392,6 +407,7 @@ async function loadTranscript(conversation) {
     } catch { return; }
     conversation.record = { ...conversation.record, ...answer.conversation };
     renderHead(conversation);
+    setOptedOut(conversation, answer.customerOptedOut === true);
     for (const message of answer.messages || []) addMessage(conversation.id, message, true);
     if (answer.conversation && answer.conversation.status === "ended") closeConversation(conversation);
     if (!answer.messages || answer.messages.length === 0) return;
@@ -511,7 +527,10 @@ function addMessage(conversationId, message, fromQuery) {
     if (message.status) setStatus(conversationId, message.messageId, message.status);
     return;
   }
-  const entry = { ...message, status: message.direction === "outbound" ? message.status || "queued" : undefined };
+  const entry = {
+    ...message, status: message.direction === "outbound" ? message.status || "queued" : undefined,
+    parts: new Map((message.parts || []).map((part) => [part.part, part.status])),
+  };
   conversation.messages.set(message.messageId, entry);
   const item = document.createElement("li");
   item.className = `message ${message.direction}`;
@@ -525,12 +544,18 @@ function addMessage(conversationId, message, fromQuery) {
   time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   time.title = when.toLocaleString();
   const who = document.createElement("span");
-  who.textContent = message.direction === "outbound" ? "You" : conversation.record.customerNumber || "Customer";
+  // An outbound message with no agent is the daemon's own (the answer to HELP, a confirmation).
+  const automatic = message.direction === "outbound" && !message.agentId;
+  who.textContent = message.direction === "inbound" ? conversation.record.customerNumber || "Customer"
+    : automatic ? "Automatic reply" : "You";
+  if (automatic) item.classList.add("automatic");
   footer.append(who, time);
   if (message.direction === "outbound") {
     const status = document.createElement("span");
     status.className = "status";
-    footer.append(status);
+    const parts = document.createElement("span");
+    parts.className = "parts muted";
+    footer.append(status, parts);
   }
   item.append(text, footer);
   entry.element = item;
@@ -564,6 +589,35 @@ function renderStatus(entry) {
   if (!status) return;
   status.textContent = STATUS_LABEL[entry.status] || entry.status;
   status.className = `status status-${entry.status}`;
+  // A message sent in parts: each part's status, in order, while they differ from the message's.
+  const parts = entry.element.querySelector(".parts");
+  const reported = [...entry.parts.entries()].sort((a, b) => a[0] - b[0]);
+  const differ = reported.some(([, s]) => s !== entry.status);
+  parts.textContent = differ
+    ? `parts: ${reported.map(([n, s]) => `${n} ${(STATUS_LABEL[s] || s).toLowerCase()}`).join(", ")}` : "";
+}
+
+function setPart(conversationId, messageId, part, status) {
+  const entry = desk.conversations.get(conversationId)?.messages.get(messageId);
+  if (!entry || entry.direction !== "outbound") return;
+  if ((STATUS_RANK[status] ?? -1) <= (STATUS_RANK[entry.parts.get(part)] ?? -1)) return;
+  entry.parts.set(part, status);
+  renderStatus(entry);
+}
+
+// A customer who texted STOP to this conversation's number cannot be texted from it until
+// they text START: the daemon refuses the send; the page says why and disables the composer.
+function setOptedOut(conversation, optedOut) {
+  conversation.optedOut = optedOut;
+  const banner = conversation.element.querySelector(".opted-out");
+  banner.hidden = !optedOut;
+  banner.textContent = optedOut
+    ? `${conversation.record.customerNumber || "The customer"} texted STOP: they cannot be texted from this number until they text START.`
+    : "";
+  if (conversation.ended) return;
+  conversation.element.querySelector("textarea").disabled = optedOut;
+  conversation.element.querySelector(".send").disabled = optedOut;
+  conversation.element.querySelector(".template-picker").disabled = optedOut;
 }
 
 function closeConversation(conversation) {
